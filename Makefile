@@ -1,0 +1,69 @@
+# The two set-up commands are `make demo` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+
+.PHONY: demo test lint pytest assets setup bench bench-sqlite bench-postgres lock messages clean
+
+$(VENV)/.installed: requirements/lock.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/lock.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.installed
+
+# Self-hosted front-end assets and the compiled translation catalogues.
+assets: $(VENV)/.installed node_modules/.installed
+	$(PY) manage.py compilemessages --ignore '.venv/*' --ignore 'node_modules/*' -v 0
+	$(PY) manage.py collectstatic --noinput -v 0
+
+var/demo.env: | $(VENV)/.installed
+	mkdir -p var
+	$(PY) manage.py generate_keys > $@.tmp && mv $@.tmp $@
+
+demo: assets var/demo.env
+	set -a && . var/demo.env && set +a && \
+	$(PY) manage.py migrate --noinput -v 0 && \
+	$(PY) manage.py prepare_demo --port $(PORT) && \
+	PORT=$(PORT) exec bin/serve
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy fengqiao bench
+	$(PY) manage.py makemigrations --check --dry-run -v 1
+
+pytest: assets
+	$(VENV)/bin/pytest -n 2 --dist loadgroup -q
+
+test: lint pytest
+
+# Benchmarks (not timed tests): figures go to BENCHMARKS.md by hand, with the date.
+bench: bench-sqlite bench-postgres
+
+bench-sqlite: assets
+	$(PY) -m bench.run --database sqlite
+
+bench-postgres: assets
+	FENGQIAO_DATABASE_URL=$(POSTGRES_URL) $(PY) -m bench.run --database postgresql
+
+# Re-pin the dependencies after changing pyproject.toml.
+lock: $(VENV)/.installed
+	$(VENV)/bin/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url \
+	  --no-emit-find-links --no-emit-trusted-host -o requirements/lock.txt pyproject.toml
+
+# Refresh the message catalogues after changing user-facing text.
+messages: $(VENV)/.installed
+	cd fengqiao && ../$(PY) ../manage.py makemessages -l zh_Hans -l en --no-obsolete \
+	  --ignore 'static/*' --add-location file
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles

@@ -1,0 +1,208 @@
+"""Shared test set-up: real databases, eager background tasks, and a small two-township world
+built through the services (never fixtures files)."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from fengqiao.celery import app as celery_app
+from fengqiao.core.idnumbers import check_character
+from fengqiao.org.choices import DepartmentKind, Role
+from fengqiao.org.models import Department, User
+from fengqiao.org.services import department_create, staff_create
+from fengqiao.territory.choices import AreaKind, AreaLevel, Relation
+from fengqiao.territory.models import Area, Grid, Household, HouseholdUnit, Person
+from fengqiao.territory.services import (
+    area_create,
+    grid_create,
+    household_create,
+    party_group_create,
+    person_create,
+    unit_create,
+)
+
+PASSWORD = "Test-pass-2026"
+VALID_FROM = datetime.date(2023, 6, 30)
+
+
+def make_id_number(region: str = "520524", birth: str = "19800101", seq: int = 1) -> str:
+    """A valid 18-character citizen ID number (synthetic) with the right check character."""
+    first17 = f"{region}{birth}{seq:03d}"
+    return first17 + check_character(first17)
+
+
+@pytest.fixture(autouse=True)
+def _eager_tasks_and_plain_static(settings: Any) -> None:
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@dataclass
+class Township:
+    """One township of the test world with what lies under it and who works there."""
+
+    area: Area
+    village: Area
+    grid: Grid
+    other_grid: Grid
+    unit: HouseholdUnit
+    household: Household
+    other_grid_household: Household
+    person: Person
+    users: dict[str, User] = field(default_factory=dict)
+
+
+@dataclass
+class World:
+    county: Area
+    a: Township
+    b: Township
+    admin: User
+    county_operator: User
+
+
+_seq = iter(range(1, 10_000))
+
+
+def _township(county: Area, number: int, name: str) -> Township:
+    code = f"{county.territory_code}{number:03d}000"
+    area = area_create(
+        code=code,
+        name=name,
+        level=AreaLevel.TOWNSHIP,
+        kind=AreaKind.TOWN,
+        parent=county,
+        valid_from=VALID_FROM,
+    )
+    village = area_create(
+        code=f"{area.territory_code}201",
+        name=f"{name}一村",
+        level=AreaLevel.VILLAGE,
+        kind=AreaKind.VILLAGE,
+        parent=area,
+        valid_from=VALID_FROM,
+    )
+    group = party_group_create(area=village, name=f"{name}一村第一网格党小组")
+    grid = grid_create(village=village, number=1, name="第一网格", party_group=group)
+    other_grid = grid_create(village=village, number=2, name="第二网格", party_group=group)
+    unit = unit_create(grid=grid, number=1, name="第一联户体")
+    household = household_create(grid=grid, unit=unit, address=f"{name}中街{number}号")
+    other = household_create(grid=other_grid, address=f"{name}北街{number}号")
+    person = person_create(
+        household=household,
+        name=f"张{name}",
+        id_number=make_id_number(seq=next(_seq)),
+        phone=f"1380000{number:04d}",
+        relation=Relation.HEAD,
+    )
+    person_create(
+        household=other,
+        name=f"李{name}",
+        id_number=make_id_number(birth="19900101", seq=next(_seq)),
+        relation=Relation.HEAD,
+    )
+    department = department_create(
+        name=f"{name}派出所", kind=DepartmentKind.POLICE_STATION, territory_code=area.territory_code
+    )
+    township = Township(area, village, grid, other_grid, unit, household, other, person)
+    suffix = str(number)
+    township.users = {
+        "township_operator": staff_create(
+            username=f"township{suffix}",
+            password=PASSWORD,
+            full_name=f"{name}综治中心",
+            role=Role.CENTER_OPERATOR,
+            scope_code=area.territory_code,
+        ),
+        "village_operator": staff_create(
+            username=f"village{suffix}",
+            password=PASSWORD,
+            full_name=f"{name}一村",
+            role=Role.CENTER_OPERATOR,
+            scope_code=village.territory_code,
+        ),
+        "grid_worker": staff_create(
+            username=f"grid{suffix}",
+            password=PASSWORD,
+            full_name=f"{name}网格员",
+            role=Role.GRID_WORKER,
+            scope_code=grid.code,
+        ),
+        "unit_head": staff_create(
+            username=f"unithead{suffix}",
+            password=PASSWORD,
+            full_name=f"{name}联户长",
+            role=Role.UNIT_HEAD,
+            scope_code=unit.code,
+        ),
+        "dept_handler": staff_create(
+            username=f"handler{suffix}",
+            password=PASSWORD,
+            full_name=f"{name}民警",
+            role=Role.DEPARTMENT_HANDLER,
+            department=department,
+        ),
+        "dept_leader": staff_create(
+            username=f"leader{suffix}",
+            password=PASSWORD,
+            full_name=f"{name}所长",
+            role=Role.DEPARTMENT_LEADER,
+            department=department,
+        ),
+    }
+    return township
+
+
+@pytest.fixture
+def world(db: Any) -> World:
+    """Two sibling townships (A: 520524001, B: 520524002) of one county, staffed per role."""
+    province = area_create(
+        code="520000000000",
+        name="贵州省",
+        level=AreaLevel.PROVINCE,
+        kind=AreaKind.PROVINCE,
+        parent=None,
+        valid_from=VALID_FROM,
+    )
+    city = area_create(
+        code="520500000000",
+        name="毕节市",
+        level=AreaLevel.CITY,
+        kind=AreaKind.CITY,
+        parent=province,
+        valid_from=VALID_FROM,
+    )
+    county = area_create(
+        code="520524000000",
+        name="织金县",
+        level=AreaLevel.COUNTY,
+        kind=AreaKind.COUNTY,
+        parent=city,
+        valid_from=VALID_FROM,
+    )
+    a = _township(county, 1, "双堰街道")
+    b = _township(county, 2, "文腾街道")
+    admin = staff_create(
+        username="admin", password=PASSWORD, full_name="管理员", role=Role.ADMINISTRATOR
+    )
+    county_operator = staff_create(
+        username="county",
+        password=PASSWORD,
+        full_name="县综治中心",
+        role=Role.CENTER_OPERATOR,
+        scope_code=county.territory_code,
+    )
+    return World(county=county, a=a, b=b, admin=admin, county_operator=county_operator)
+
+
+@pytest.fixture
+def department(world: World) -> Department:
+    return Department.objects.get(name="双堰街道派出所")
