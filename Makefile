@@ -35,7 +35,7 @@ demo: assets var/demo.env
 	$(PY) manage.py prepare_demo --port $(PORT) && \
 	PORT=$(PORT) exec bin/serve
 
-lint: $(VENV)/.installed
+lint: assets
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy fengqiao bench

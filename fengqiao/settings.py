@@ -10,9 +10,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.environment import env_bool, env_int, env_list, env_str
+
+# Lets generic classes such as ModelAdmin[Model] be subscripted at run time, as mypy sees them.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -48,6 +52,7 @@ INSTALLED_APPS = [
     "fengqiao.audit",
     "fengqiao.org",
     "fengqiao.territory",
+    "fengqiao.workdays",
 ]
 
 MIDDLEWARE = [
@@ -99,6 +104,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_SQLITE_NAME", "") or None}
+    # The embedded database lives under var/, which a fresh checkout does not have yet.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts and login security -----------------------------------------------------------

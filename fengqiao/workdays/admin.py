@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from fengqiao.workdays.choices import DayKind
+from fengqiao.workdays.models import WorkdayOverride
+from fengqiao.workdays.services import workday_override_remove, workday_override_set
+
+
+@admin.register(WorkdayOverride)
+class WorkdayOverrideAdmin(admin.ModelAdmin[WorkdayOverride]):
+    list_display = ["date", "kind", "reason", "created_by"]
+    list_filter = ["kind"]
+    date_hierarchy = "date"
+    fields = ["date", "kind", "reason"]
+
+    def save_model(
+        self, request: HttpRequest, obj: WorkdayOverride, form: Any, change: Any
+    ) -> None:
+        saved = workday_override_set(
+            day=obj.date, kind=DayKind(obj.kind), reason=obj.reason, actor=request.user
+        )
+        obj.pk = saved.pk
+
+    def delete_model(self, request: HttpRequest, obj: WorkdayOverride) -> None:
+        workday_override_remove(day=obj.date, actor=request.user)
