@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: demo test lint pytest assets setup bench bench-sqlite bench-postgres lock messages clean
+.PHONY: demo test lint pytest assets setup browser-deps bench bench-sqlite bench-postgres lock messages clean
 
 $(VENV)/.installed: requirements/lock.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,7 +41,15 @@ lint: assets
 	$(VENV)/bin/mypy fengqiao bench
 	$(PY) manage.py makemigrations --check --dry-run -v 1
 
-pytest: assets
+# Browser tests drive Debian's Chromium (with a CJK font so pages and screenshots show
+# Chinese); installed once from the distribution's packages.
+browser-deps:
+	@command -v chromium >/dev/null && fc-list | grep -qi "noto.*cjk" || { \
+	  echo "Installing chromium and fonts-noto-cjk (Debian packages) for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium fonts-noto-cjk >/dev/null; }
+
+pytest: assets browser-deps
 	$(VENV)/bin/pytest -n 2 --dist loadgroup -q
 
 test: lint pytest

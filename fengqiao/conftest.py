@@ -35,14 +35,33 @@ def make_id_number(region: str = "520524", birth: str = "19800101", seq: int = 1
     return first17 + check_character(first17)
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
+    """On PostgreSQL, let the test database be emptied between transactional tests: the
+    audit log refuses TRUNCATE unless the database administrator's purge switch is on."""
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            name = connection.settings_dict["NAME"]
+            with connection.cursor() as cursor:
+                cursor.execute(f"ALTER DATABASE \"{name}\" SET fengqiao.audit_purge = 'on'")
+            connection.close()
+
+
 @pytest.fixture(autouse=True)
-def _eager_tasks_and_plain_static(settings: Any) -> None:
+def _fast_test_settings(settings: Any) -> None:
+    """Eager background tasks; plain static storage (no manifest needed); a fast password
+    hasher (Argon2 is deliberately slow: tests of hashing itself switch it back); whitenoise
+    reading files on demand instead of indexing every collected static file per client."""
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.WHITENOISE_AUTOREFRESH = True
 
 
 @dataclass

@@ -226,3 +226,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Periodic work, run by `celery beat` (embedded in the worker by bin/serve).
+CELERY_BEAT_SCHEDULE = {
+    "sweep-deadlines": {
+        "task": "cases.sweep_deadlines",
+        "schedule": env_int("SWEEP_SECONDS", 300),
+    },
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -92,9 +92,9 @@ class StaffManager(UserManager["User"]):
         a department leader the department's accounts; everyone else only themselves."""
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
-        if user.role == Role.ADMINISTRATOR:
+        if (user.is_superuser or user.role == Role.ADMINISTRATOR) and not user.scope_code:
             return self.all()
-        if user.role == Role.CENTER_OPERATOR:
+        if user.role in (Role.ADMINISTRATOR, Role.CENTER_OPERATOR) or user.is_superuser:
             departments = Department.objects.filter(within("territory_code", user.scope_code))
             return self.filter(
                 within("scope_code", user.scope_code) | Q(department__in=departments)

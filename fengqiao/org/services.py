@@ -33,7 +33,8 @@ def department_create(
     return department
 
 
-def _check_scope(role: Role, scope_code: str, department: Department | None) -> None:
+def check_scope(role: Role, scope_code: str, department: Department | None) -> None:
+    """A role's scope is a territory or a department, never both; refuse a mismatch."""
     if role in DEPARTMENT_ROLES:
         if department is None:
             raise ValidationError(_("Department staff need a department."))
@@ -62,7 +63,7 @@ def staff_create(
     actor: Any = None,
 ) -> User:
     """Create a staff account; the password must pass the password rules."""
-    _check_scope(role, scope_code, department)
+    check_scope(role, scope_code, department)
     user = User(
         username=username,
         full_name=full_name,
@@ -91,11 +92,13 @@ def staff_set_role(
     department: Department | None = None,
     actor: Any,
 ) -> User:
-    _check_scope(role, scope_code, department)
+    check_scope(role, scope_code, department)
     before = {"role": user.role, "scope_code": user.scope_code, "department": user.department_id}
     user.role, user.scope_code, user.department = role, scope_code, department
+    # Administrators reach the admin; nobody else keeps the flags a former role gave them.
+    user.is_staff = user.is_superuser = role == Role.ADMINISTRATOR
     user.full_clean(exclude=["password", "phone"])
-    user.save(update_fields=["role", "scope_code", "department"])
+    user.save(update_fields=["role", "scope_code", "department", "is_staff", "is_superuser"])
     audit_record(
         action=AuditAction.PERMISSION_CHANGE,
         actor=actor,

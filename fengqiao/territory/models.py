@@ -7,6 +7,7 @@ territory it belongs to, and is read through ``visible_to`` (see fengqiao.core.s
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -314,3 +315,69 @@ class Person(models.Model):
     def set_phone(self, value: str) -> None:
         self.phone = value
         self.phone_digest = lookup_digest(value, "phone")
+
+
+class RosterImport(models.Model):
+    """One uploaded household roster (花名册) and how importing it went.
+
+    The status page reads this row: the background task commits progress to it after every
+    batch (see fengqiao.territory.roster for why the import never holds one long transaction).
+    The uploaded file holds full ID numbers in plain text, so the task deletes it when done.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to start")
+        RUNNING = "running", _("Importing")
+        FAILED = "failed", _("Failed")
+        DONE = "done", _("Imported")
+
+    class Stage(models.TextChoices):
+        CHECKING = "checking", _("Checking rows")
+        WRITING = "writing", _("Writing rows")
+
+    file = models.FileField(_("roster file"), upload_to="rosters/", blank=True)
+    original_name = models.CharField(_("file name"), max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices, blank=True)
+    rows_total = models.PositiveIntegerField(_("rows in the file"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
+    households_created = models.PositiveIntegerField(_("households created"), default=0)
+    households_updated = models.PositiveIntegerField(_("households updated"), default=0)
+    households_unchanged = models.PositiveIntegerField(_("households unchanged"), default=0)
+    persons_created = models.PositiveIntegerField(_("persons created"), default=0)
+    persons_updated = models.PositiveIntegerField(_("persons updated"), default=0)
+    persons_unchanged = models.PositiveIntegerField(_("persons unchanged"), default=0)
+    # The report: [{"row": 12, "column": "公民身份号码", "problem": "…"}], capped; error_count
+    # counts them all.
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    error_count = models.PositiveIntegerField(_("errors found"), default=0)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("roster import")
+        verbose_name_plural = _("roster imports")
+        indexes = [models.Index(fields=["created_by", "-created_at"], name="rosterimport_owner")]
+
+    def __str__(self) -> str:
+        return self.original_name or f"#{self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.DONE, self.Status.FAILED}
+
+    @property
+    def percent(self) -> int | None:
+        """How far the current stage has got, when the number of rows is known."""
+        if not self.rows_total:
+            return None
+        return min(100, round(100 * self.rows_done / self.rows_total))

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils import translation
 
 from fengqiao.conftest import World, make_id_number
 from fengqiao.core.idnumbers import validate_citizen_id
@@ -59,7 +60,7 @@ def test_id_numbers_and_phones_are_encrypted_at_rest(world: World) -> None:
     ],
 )
 def test_bad_id_numbers_are_refused_with_a_reason(number: str, problem: str) -> None:
-    with pytest.raises(ValidationError) as error:
+    with translation.override("en"), pytest.raises(ValidationError) as error:
         validate_citizen_id(number)
     assert problem in str(error.value)
 
@@ -68,6 +69,8 @@ def test_check_digit_is_verified() -> None:
     good = make_id_number(seq=7)
     assert validate_citizen_id(good.lower()) == good
     wrong = good[:17] + ("0" if good[17] != "0" else "1")
-    with pytest.raises(ValidationError) as error:
+    with translation.override("en"), pytest.raises(ValidationError) as error:
         validate_citizen_id(wrong)
     assert f"should be {good[17]}" in str(error.value)
+    with pytest.raises(ValidationError, match=f"应为 {good[17]}"):
+        validate_citizen_id(wrong)  # Chinese by default

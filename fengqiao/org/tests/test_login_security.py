@@ -13,8 +13,18 @@ from fengqiao.org.services import staff_create
 
 
 @pytest.mark.django_db
-def test_passwords_are_hashed_with_argon2(world: World) -> None:
-    assert identify_hasher(world.admin.password).algorithm == "argon2"
+def test_passwords_are_hashed_with_argon2(settings) -> None:
+    from fengqiao import settings as project_settings
+
+    settings.PASSWORD_HASHERS = project_settings.PASSWORD_HASHERS
+    user = staff_create(
+        username="hashed",
+        password=PASSWORD,
+        full_name="哈希",
+        role=Role.CENTER_OPERATOR,
+        scope_code="520524",
+    )
+    assert identify_hasher(user.password).algorithm == "argon2"
 
 
 @pytest.mark.django_db

@@ -1,0 +1,220 @@
+"""Make a fresh database ready to show: demo data when it is empty, one login per role.
+
+``make demo`` runs this after ``migrate``. It is idempotent: data is only loaded into a
+database without areas, and an account that exists already is left as it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+
+from fengqiao.org.choices import Role
+from fengqiao.org.models import Department, User
+from fengqiao.org.services import staff_create
+from fengqiao.territory.choices import AreaLevel
+from fengqiao.territory.models import Area, Grid, HouseholdUnit
+from fengqiao.territory.seeding import PROFILES, database_has_areas
+
+# Published in README and docs/demo-data.md: demo accounts are for trying the site, never for
+# a database with real people in it. It passes the password rules (length, three classes).
+DEMO_PASSWORD = "Fengqiao-2026"
+
+# Permissions a county or township center needs to work with household rosters.
+OPERATOR_PERMISSIONS = [
+    "org.unmask_personal",
+    "org.view_sensitive_tags",
+    "org.import_roster",
+    "org.export_roster",
+]
+
+# Where the demo logins work: 金沙县, its town 柳塘镇 and 柳塘镇's police station.
+COUNTY_CODE = "520523"
+TOWNSHIP_CODE = "520523107"
+POLICE_STATION = "柳塘派出所"
+
+
+@dataclass
+class Login:
+    username: str
+    full_name: str
+    role: Role
+    scope: str  # what the table shows
+    scope_code: str = ""
+    department: Department | None = None
+    phone: str = ""
+    permissions: list[str] = field(default_factory=list)
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the town demo data into an empty database and create one demo login per role "
+        f"(password {DEMO_PASSWORD}); print the address and the logins."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--port", type=int, default=8000, help="the port the site runs on")
+        # Tests load the tiny profile: the town takes seconds, the tests should not.
+        parser.add_argument(
+            "--profile", choices=sorted(PROFILES), default="town", help=argparse.SUPPRESS
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if database_has_areas():
+            self.stdout.write("The database has data already: no demo data loaded.")
+        else:
+            call_command(
+                "seed_demo",
+                profile=options["profile"],
+                stdout=self.stdout,
+                verbosity=options["verbosity"],
+            )
+        rows: list[tuple[str, str, str, str, str]] = []
+        for login in self.logins():
+            rows.append(self.ensure(login))
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS(f"Fengqiao is at http://127.0.0.1:{options['port']}/"))
+        self.stdout.write("")
+        self.table(("username", "password", "role", "scope", "notes"), rows)
+
+    def logins(self) -> list[Login]:
+        """The demo accounts whose places exist in this database."""
+        logins = [Login("admin", "系统管理员", Role.ADMINISTRATOR, "everything")]
+        county = Area.objects.filter(territory_code=COUNTY_CODE, valid_to=None).first()
+        township = Area.objects.filter(territory_code=TOWNSHIP_CODE, valid_to=None).first()
+        if county is None or township is None:
+            self.stdout.write(
+                self.style.WARNING(
+                    "金沙县/柳塘镇 are not in this database: only the administrator is created."
+                )
+            )
+            return logins
+        logins += [
+            Login(
+                "county",
+                "金沙县综治中心操作员",
+                Role.CENTER_OPERATOR,
+                f"{county.name} {county.territory_code}",
+                scope_code=county.territory_code,
+                permissions=OPERATOR_PERMISSIONS,
+            ),
+            Login(
+                "township",
+                "柳塘镇综治中心操作员",
+                Role.CENTER_OPERATOR,
+                f"{township.name} {township.territory_code}",
+                scope_code=township.territory_code,
+                permissions=OPERATOR_PERMISSIONS,
+            ),
+        ]
+        village = (
+            Area.objects.within(township.territory_code)
+            .filter(level=AreaLevel.VILLAGE, valid_to=None)
+            # A 村 (kind "village") rather than a 社区 ("community"): the rural case is the
+            # common one.
+            .order_by("-kind", "territory_code")
+            .first()
+        )
+        if village is not None:
+            logins.append(
+                Login(
+                    "village",
+                    f"{village.name}综治中心操作员",
+                    Role.CENTER_OPERATOR,
+                    f"{village.name} {village.territory_code}",
+                    scope_code=village.territory_code,
+                )
+            )
+        police = Department.objects.filter(
+            territory_code=TOWNSHIP_CODE, name=POLICE_STATION
+        ).first()
+        if police is not None:
+            logins += [
+                Login(
+                    "handler",
+                    "柳塘派出所民警",
+                    Role.DEPARTMENT_HANDLER,
+                    police.name,
+                    department=police,
+                ),
+                Login(
+                    "leader",
+                    "柳塘派出所所长",
+                    Role.DEPARTMENT_LEADER,
+                    police.name,
+                    department=police,
+                ),
+            ]
+        grid = Grid.objects.filter(village=village).order_by("code").first() if village else None
+        if grid is not None:
+            logins.append(
+                Login(
+                    "grid",
+                    f"{grid.name}网格员",
+                    Role.GRID_WORKER,
+                    f"{grid.name} {grid.code}",
+                    scope_code=grid.code,
+                    phone="13800000001",
+                )
+            )
+            unit = (
+                HouseholdUnit.objects.filter(grid=grid)
+                .select_related("head")
+                .order_by("code")
+                .first()
+            )
+            if unit is not None:
+                # The account of the unit's head (联户长), named after the person who leads it.
+                logins.append(
+                    Login(
+                        "unithead",
+                        unit.head.name if unit.head else f"{unit.name}联户长",
+                        Role.UNIT_HEAD,
+                        f"{unit.name} {unit.code}",
+                        scope_code=unit.code,
+                    )
+                )
+        return logins
+
+    @transaction.atomic
+    def ensure(self, login: Login) -> tuple[str, str, str, str, str]:
+        role = str(login.role.label)
+        if User.objects.filter(username=login.username).exists():
+            return (login.username, DEMO_PASSWORD, role, login.scope, "(existed: unchanged)")
+        staff_create(
+            username=login.username,
+            password=DEMO_PASSWORD,
+            full_name=login.full_name,
+            role=login.role,
+            scope_code=login.scope_code,
+            department=login.department,
+            phone=login.phone,
+            permissions=login.permissions or None,
+        )
+        extra = "+ unmask, sensitive tags, roster import/export" if login.permissions else ""
+        return (login.username, DEMO_PASSWORD, role, login.scope, extra)
+
+    def table(self, header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
+        widths = [max(_width(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+        def line(row: tuple[str, ...]) -> str:
+            cells = [
+                cell + " " * (width - _width(cell)) for cell, width in zip(row, widths, strict=True)
+            ]
+            return "  ".join(cells).rstrip()
+
+        self.stdout.write(line(header))
+        self.stdout.write("  ".join("-" * w for w in widths).rstrip())
+        for row in rows:
+            self.stdout.write(line(row))
+
+
+def _width(text: str) -> int:
+    """Columns on a terminal: CJK characters take two."""
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
