@@ -6,6 +6,7 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -36,22 +37,28 @@ def roster_import_run(import_id: int, language: str = "") -> None:
     def report(progress: RosterProgress) -> None:
         jobs.update(stage=progress.stage, rows_done=progress.done, rows_total=progress.total or 0)
 
-    try:
-        with translation.override(language), job.file.open("rb") as handle:
-            result = roster_import(source=handle, actor=job.created_by, progress=report)
-    except Exception:
-        logger.exception("roster import %s failed", import_id)
-        with translation.override(language):
-            problem = _(
-                "The import stopped because of an internal error. Tell your administrator; "
-                "importing the same file again is safe."
-            )
+    def fail(problem: str) -> None:
         jobs.update(
             status=RosterImport.Status.FAILED,
             errors=[{"row": 0, "column": "", "problem": problem}],
             error_count=1,
             finished_at=timezone.now(),
         )
+
+    try:
+        with translation.override(language), job.file.open("rb") as handle:
+            result = roster_import(source=handle, actor=job.created_by, progress=report)
+    except PermissionDenied as denied:  # the uploader lost the permission meanwhile
+        fail(str(denied))
+    except Exception:
+        logger.exception("roster import %s failed", import_id)
+        with translation.override(language):
+            fail(
+                _(
+                    "The import stopped because of an internal error. Tell your "
+                    "administrator; importing the same file again is safe."
+                )
+            )
     else:
         outcome = {key: value for key, value in result.counts().items() if key != "rows"}
         if result.ok:
