@@ -16,7 +16,15 @@ environment names the benchmark database (``python -m bench.run --stage NAME …
 2. ``household_list``: a township's household list at that scale (target: the same number of
    queries on every page, median under 100 ms);
 3. ``roster_import``: a 100,000-person roster import (target: under 60 s, memory that does
-   not grow with the file), when ``bench/roster_import.py`` is there.
+   not grow with the file), when ``bench/roster_import.py`` is there;
+4. the case loop (``--stages cases`` runs these alone, on the county of the first stage):
+   ``workdays_add`` (adding working days: at least 200,000 calls/s), ``cases_seed`` (the case
+   world and 10,000 generated cases), ``cases_worklists`` (a center's and a department's
+   worklists at 10,000 cases, then at 1,000,000 on PostgreSQL or 200,000 on SQLite: constant
+   queries, median under 100 ms, at most twice the time at 10,000), ``cases_sweep`` (the
+   deadline sweep on that table: newly overdue found in under 2 s, milliseconds when nothing
+   is due) and ``cases_intake`` (intake through the services: at least 1,000 cases/s on one
+   core).
 
 The figures are printed as a Markdown table and written to ``var/bench/results-<db>.json``.
 """
@@ -43,13 +51,20 @@ BENCH_DIR = BASE_DIR / "var" / "bench"
 SQLITE_FILE = BENCH_DIR / "bench.sqlite3"
 PG_DATABASE = "fengqiao_bench"
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-STAGES = ("seed_county", "household_list", "roster_import")
+CASE_STAGES = ("workdays_add", "cases_seed", "cases_worklists", "cases_sweep", "cases_intake")
+STAGES = ("seed_county", "household_list", "roster_import", *CASE_STAGES)
+# Names for several stages at once.
+GROUPS = {"cases": CASE_STAGES}
 RESULT_MARKER = "BENCH-RESULT "
 
 TARGETS = {
     "seed": "< 300 s (5 min)",
     "list": "same queries on every page; median < 100 ms",
     "roster": "< 60 s; memory constant (growth at 100k ≈ growth at 10k)",
+    "workdays": "≥ 200,000 calls/s",
+    "worklists": "same queries at every size; median < 100 ms; ≤ 2 × the time at 10,000",
+    "sweep": "newly overdue found in < 2 s; nothing due: milliseconds",
+    "intake": "≥ 1,000 cases/s on one core (one process)",
 }
 
 
@@ -69,11 +84,19 @@ def run_stage(stage: str, database: str) -> None:
 # --- Parent: the benchmark database and the stages -----------------------------------------
 
 
+# ``--name`` gives a run a database of its own (several people benchmarking on one machine).
+_names = {"sqlite": str(SQLITE_FILE), "postgresql": PG_DATABASE}
+
+
+def _sqlite_file() -> Path:
+    return Path(_names["sqlite"])
+
+
 def bench_database_url(database: str) -> str:
     if database == "sqlite":
-        return f"sqlite:///{SQLITE_FILE}"
+        return f"sqlite:///{_sqlite_file()}"
     server = urlsplit(os.environ.get("FENGQIAO_DATABASE_URL") or DEFAULT_PG_URL)
-    return urlunsplit(server._replace(path=f"/{PG_DATABASE}"))
+    return urlunsplit(server._replace(path=f"/{_names['postgresql']}"))
 
 
 def recreate_database(database: str) -> None:
@@ -81,16 +104,17 @@ def recreate_database(database: str) -> None:
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     if database == "sqlite":
         for suffix in ("", "-wal", "-shm"):
-            Path(f"{SQLITE_FILE}{suffix}").unlink(missing_ok=True)
+            Path(f"{_sqlite_file()}{suffix}").unlink(missing_ok=True)
         return
     import psycopg
 
     server = urlsplit(os.environ.get("FENGQIAO_DATABASE_URL") or DEFAULT_PG_URL)
     # Connect to the server's maintenance database, never to the one being dropped.
     maintenance = urlunsplit(server._replace(path="/postgres"))
+    name = _names["postgresql"]
     with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def stage_environment(database: str) -> dict[str, str]:
@@ -238,7 +262,101 @@ def markdown(database: str, info: dict[str, Any], results: dict[str, dict[str, A
         )
     else:
         lines.append(f"| roster import | {_not_run(roster)} | {TARGETS['roster']} |")
+    lines += _case_lines(results)
     return "\n".join(lines)
+
+
+def _case_lines(results: dict[str, dict[str, Any]]) -> list[str]:
+    """The case loop's rows (stages that did not run are left out)."""
+    lines: list[str] = []
+    workdays = results.get("workdays_add")
+    if workdays is not None:
+        if "calls_per_second_median" in workdays:
+            lines.append(
+                f"| add_working_days | **{workdays['calls_per_second_median']:,} calls/s** "
+                f"(median of {workdays['rounds']} × {workdays['calls_per_round']:,}; best "
+                f"{workdays['calls_per_second_best']:,}) | {TARGETS['workdays']} |"
+            )
+        else:
+            lines.append(f"| add_working_days | {_not_run(workdays)} | {TARGETS['workdays']} |")
+    seeded = results.get("cases_seed")
+    if seeded is not None and "written" in seeded:
+        lines.append(
+            f"| case generator (bench/cases_seed.py) | {seeded['cases']:,} cases "
+            f"({seeded.get('rows_per_second', 0):,} rows/s) | |"
+        )
+    worklists = results.get("cases_worklists")
+    if worklists is not None:
+        if "full" in worklists:
+            lines += _worklist_lines(worklists)
+        else:
+            lines.append(f"| worklists | {_not_run(worklists)} | {TARGETS['worklists']} |")
+    sweep = results.get("cases_sweep")
+    if sweep is not None:
+        if "newly_due" in sweep:
+            due, quiet = sweep["newly_due"], sweep["nothing_due"]
+            lines += [
+                f"| sweep, {sweep['cases']:,} cases, {due['made']['overdue']} newly overdue + "
+                f"{due['made']['due_soon']} newly due soon | found in **{due['find_ms']} ms**; "
+                f"raised {due['raised']['red']} + {due['raised']['yellow']} in "
+                f"**{due['sweep_seconds']} s** ({due['queries']:,} queries, "
+                f"{due['queries_per_case_raised']} per case) | {TARGETS['sweep']} |",
+                f"| sweep, nothing newly due | **{quiet['median_ms']} ms** median "
+                f"({quiet['queries']} queries) | milliseconds |",
+            ]
+        else:
+            lines.append(f"| sweep | {_not_run(sweep)} | {TARGETS['sweep']} |")
+    intake = results.get("cases_intake")
+    if intake is not None:
+        if "single" in intake:
+            single = intake["single"]
+            paths = single["paths"]
+            lines.append(
+                f"| intake, case_submit × {single['cases']:,} ({paths['triage']:,} triage, "
+                f"{paths['direct']:,} handled directly, {paths['repeat']:,} repeated keys) "
+                f"on {intake['cases_in_table_before']:,} cases | **{single['cases_per_second']:,}"
+                f" cases/s**; process CPU {single['cases_per_cpu_second']:,} cases/s | "
+                f"{TARGETS['intake']} |"
+            )
+            batch = intake.get("batch", {})
+            if "cases_per_second" in batch:
+                lines.append(
+                    f"| intake, case_submit_many × {batch['cases']:,} in batches of "
+                    f"{batch['batch_size']} | **{batch['cases_per_second']:,} cases/s**; process "
+                    f"CPU {batch['cases_per_cpu_second']:,} cases/s | |"
+                )
+            lines.append(
+                "| intake: queries per case | "
+                + " · ".join(f"{k}: {v}" for k, v in intake["queries_per_case"].items())
+                + " | |"
+            )
+        else:
+            lines.append(f"| intake | {_not_run(intake)} | {TARGETS['intake']} |")
+    return lines
+
+
+def _worklist_lines(result: dict[str, Any]) -> list[str]:
+    lines = []
+    small, full = result.get("small", {}), result["full"]
+    for name, label in (("center", "center (双堰街道)"), ("department", "department (双堰派出所)")):
+        at_full = full[name]
+        figure = f"{full['cases']:,} cases: **{at_full['median_ms']}** / {at_full['p90_ms']} ms"
+        if name in small:
+            figure = (
+                f"{small['cases']:,} cases: {small[name]['median_ms']} / "
+                f"{small[name]['p90_ms']} ms · {figure} "
+                f"(× {result['ratio_full_to_small'][name]})"
+            )
+        queries = f"{at_full['queries']} queries" + (
+            f" at both sizes ({'constant' if result.get('constant_queries') else 'NOT constant'})"
+            if name in small
+            else ""
+        )
+        lines.append(
+            f"| worklists, {label}: every list's first page of 50 + count, median / p90 | "
+            f"{figure}; {queries} | {TARGETS['worklists']} |"
+        )
+    return lines
 
 
 def _not_run(result: dict[str, Any]) -> str:
@@ -254,9 +372,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--stages",
         nargs="+",
-        choices=STAGES,
+        choices=[*STAGES, *GROUPS],
         default=list(STAGES),
-        help="which stages to run (default: all, in order)",
+        help="which stages to run (default: all, in order); 'cases' for the case loop's",
+    )
+    parser.add_argument(
+        "--name",
+        help="a database of the run's own: var/bench/NAME.sqlite3 or the PostgreSQL database "
+        f"NAME (default: {SQLITE_FILE.name}, {PG_DATABASE})",
     )
     parser.add_argument(
         "--reuse",
@@ -270,10 +393,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     database: str = arguments.database
+    if arguments.name:
+        _names.update(
+            sqlite=str(BENCH_DIR / f"{arguments.name}.sqlite3"), postgresql=arguments.name
+        )
+    stages = [name for stage in arguments.stages for name in GROUPS.get(stage, (stage,))]
+    if not arguments.reuse and "seed_county" not in stages:
+        stages.insert(0, "seed_county")  # a fresh database: every other stage needs the county
     load = round(os.getloadavg()[0], 1)
     if not arguments.reuse:
         recreate_database(database)
-    results = {stage: run_in_subprocess(stage, database) for stage in arguments.stages}
+    results = {stage: run_in_subprocess(stage, database) for stage in stages}
     info = machine(database)
     info["load_average"] = load
     report = markdown(database, info, results)

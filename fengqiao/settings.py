@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "fengqiao.org",
     "fengqiao.territory",
     "fengqiao.workdays",
+    "fengqiao.cases",
 ]
 
 MIDDLEWARE = [

@@ -12,5 +12,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("territory/roster/", include("fengqiao.territory.roster_urls")),
     path("territory/", include("fengqiao.territory.urls")),
+    path("cases/", include("fengqiao.cases.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -757,7 +757,7 @@ def test_progress_is_reported_outside_the_imports_transactions(world: World) -> 
     assert result.ok and len(depths) >= 6 and set(depths) == {0}
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_progress_is_committed_while_the_import_runs(world: World, monkeypatch: Any) -> None:
     """The status page runs in another process: what it reads must be committed, batch by
     batch, not held back in one long transaction."""

@@ -62,7 +62,7 @@ def test_an_unknown_year_is_an_error_naming_it() -> None:
         calendar().add(D(2026, 12, 30), 5)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_overrides_make_a_new_year_known_and_correct_the_library() -> None:
     workday_override_set(day=D(2027, 1, 1), kind=DayKind.REST, reason="元旦")
     assert calendar().add(D(2026, 12, 31), 1) == D(2027, 1, 4)

@@ -1,0 +1,1636 @@
+"""The case loop's moves. Each is one keyword-only function that locks the case, checks the
+state and the actor's role and scope, changes the case, and appends one ``CaseEvent`` — all in
+one transaction. Nothing else writes a case's status.
+
+Two people acting on the same case at once: the row lock (``select_for_update`` on
+PostgreSQL; SQLite's write transactions are serialised) makes one wait for the other, and the
+state guard then refuses the second with the current state named. Forms also carry the
+version they showed, so a decision taken on a stale page is refused too.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
+from django.db.models import F, Model, Q
+from django.db.models.signals import post_save, pre_save
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fengqiao.cases.choices import (
+    DEADLINE_STATUSES,
+    HOLDER_CODE_LENGTHS,
+    CaseStatus,
+    CaseType,
+    Channel,
+    EventKind,
+    Rating,
+    ReporterKind,
+    RequestKind,
+    RequestStatus,
+    Urgency,
+)
+from fengqiao.cases.deadlines import due_after, level_of, policy_for, warn_time
+from fengqiao.cases.models import (
+    Case,
+    CaseEvent,
+    CaseNumberCounter,
+    CaseReporter,
+    CaseRequest,
+    Category,
+    Notification,
+    SupervisionNotice,
+)
+from fengqiao.cases.routing import Route, route
+from fengqiao.core.codes import is_within
+from fengqiao.core.privacy import lookup_digest
+from fengqiao.org.choices import Role
+from fengqiao.org.models import Department, User
+from fengqiao.territory.models import Household
+
+# ---------------------------------------------------------------------------------------
+# Errors
+
+
+class TransitionError(ValidationError):
+    """The move is not allowed in the case's current state; the message names the state."""
+
+
+class StaleCaseError(TransitionError):
+    """Someone acted on the case after the page was shown."""
+
+
+def _refuse(case: Case, move: str) -> TransitionError:
+    return TransitionError(
+        _("Cannot %(move)s case %(number)s: it is now “%(status)s”.")
+        % {"move": move, "number": case.number, "status": case.get_status_display()}
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Who may act
+
+
+def is_administrator(user: Any) -> bool:
+    return bool(user.is_superuser or user.role == Role.ADMINISTRATOR)
+
+
+def is_holder(user: Any, case: Case) -> bool:
+    """An operator of the center (or the grid worker of the grid) that holds the case."""
+    if is_administrator(user):
+        return True
+    if user.role == Role.CENTER_OPERATOR:
+        return bool(user.scope_code == case.holder_code)
+    if user.role == Role.GRID_WORKER:
+        return bool(user.scope_code == case.holder_code)
+    return False
+
+
+def is_supervisor(user: Any, case: Case) -> bool:
+    """A center operator at the holding level or above (督办 comes from a center)."""
+    if is_administrator(user):
+        return True
+    return user.role == Role.CENTER_OPERATOR and is_within(case.holder_code, user.scope_code)
+
+
+def is_lead_department_staff(user: Any, case: Case) -> bool:
+    return (
+        user.role in (Role.DEPARTMENT_HANDLER, Role.DEPARTMENT_LEADER)
+        and case.lead_department_id is not None
+        and user.department_id == case.lead_department_id
+    )
+
+
+def is_lead_department_leader(user: Any, case: Case) -> bool:
+    return user.role == Role.DEPARTMENT_LEADER and user.department_id == case.lead_department_id
+
+
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+# ---------------------------------------------------------------------------------------
+# Plumbing shared by every move
+
+
+def _locked(case: Case, expected_version: int | None = None) -> Case:
+    """The case row, locked for this transaction, checked against the version a page showed."""
+    current = Case.objects.select_for_update().get(pk=case.pk)
+    if expected_version is not None and current.version != expected_version:
+        raise StaleCaseError(
+            _(
+                "Someone else acted on case %(number)s a moment ago; it is now “%(status)s”. "
+                "Reload the page to see what changed."
+            )
+            % {"number": current.number, "status": current.get_status_display()}
+        )
+    return current
+
+
+def _body(actor: Any, case: Case) -> str:
+    """How the acting body appears to residents: a department or a center, never a person."""
+    if actor is None:
+        return _("The system")
+    if getattr(actor, "department_id", None):
+        return str(actor.department)
+    if getattr(actor, "role", "") == Role.GRID_WORKER:
+        return _("Grid worker")
+    return _("Governance center")
+
+
+def _event(
+    case: Case,
+    kind: EventKind,
+    *,
+    actor: Any,
+    from_status: str,
+    note: str = "",
+    department: Department | None = None,
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case,
+        kind=kind,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor_body=_body(actor, case),
+        department=department,
+        from_status=from_status,
+        to_status=case.status,
+        note=note,
+        data=data or {},
+    )
+
+
+def _save(case: Case, *fields: str) -> None:
+    case.version = F("version") + 1
+    case.save(update_fields=[*fields, "version", "updated_at"])
+    case.refresh_from_db(fields=["version"])
+
+
+def _notify(users: Iterable[User], case: Case, kind: EventKind, message: str) -> None:
+    Notification.objects.bulk_create(
+        [Notification(user=u, case=case, kind=kind, message=message[:300]) for u in users]
+    )
+
+
+def _department_staff(department_id: int | None, *, leaders_only: bool = False) -> list[User]:
+    if department_id is None:
+        return []
+    roles = (
+        [Role.DEPARTMENT_LEADER]
+        if leaders_only
+        else [Role.DEPARTMENT_HANDLER, Role.DEPARTMENT_LEADER]
+    )
+    return list(User.objects.filter(department_id=department_id, role__in=roles, is_active=True))
+
+
+def _center_operators(code: str) -> list[User]:
+    role = Role.GRID_WORKER if len(code) == 15 else Role.CENTER_OPERATOR
+    return list(User.objects.filter(role=role, scope_code=code, is_active=True))
+
+
+def _require_note(note: str, what: str) -> str:
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError(_("Please give %(what)s.") % {"what": what})
+    return note
+
+
+def _start_reply_clock(case: Case, now: datetime.datetime, working_days: int) -> None:
+    policy = policy_for(case.case_type, case.level)
+    case.reply_due_at = due_after(now, working_days)
+    case.warn_at = warn_time(case.reply_due_at, policy)
+    case.yellow_raised_at = None
+    case.red_raised_at = None
+
+
+# ---------------------------------------------------------------------------------------
+# Intake (受理)
+#
+# Intake is the busiest write of the loop (a provincial platform pushes hundreds of cases at a
+# time; a county receives thousands a day), so it is written to take few statements: one for
+# the number, one per row it creates (case, reporter, events: one insert for all of a case's
+# events, notifications: one INSERT … SELECT of the recipients), and the idempotency lookup
+# when a key is given. Validation is ``full_clean`` of the fields the caller supplies, without
+# the foreign-key queries of the ones that come from objects in hand (see ``_received``).
+
+
+@dataclass(frozen=True)
+class ReporterInput:
+    kind: ReporterKind = ReporterKind.ANONYMOUS
+    name: str = ""
+    phone: str = ""
+    household_id: int | None = None
+    person_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CaseInput:
+    """One case to receive: what ``case_submit`` takes, as one item of ``case_submit_many``."""
+
+    case_type: CaseType
+    category: Category
+    channel: Channel
+    title: str
+    description: str
+    territory_code: str
+    reporter: ReporterInput | None = None
+    household_id: int | None = None
+    address: str = ""
+    latitude: Decimal | None = None
+    longitude: Decimal | None = None
+    urgency: Urgency = Urgency.NORMAL
+    idempotency_key: str | None = None
+
+
+class BatchItemError(ValidationError):
+    """An item of ``case_submit_many`` is invalid; the batch was refused as a whole.
+    ``position`` is the item's index, ``error`` what ``case_submit`` would have raised."""
+
+    def __init__(self, position: int, error: ValidationError) -> None:
+        super().__init__(
+            _("Item %(number)d of the batch: %(errors)s")
+            % {"number": position + 1, "errors": " ".join(error.messages)}
+        )
+        self.position = position
+        self.error = error
+
+
+# The code length of the center a new case lands at, by channel (see ``initial_holder``).
+_INITIAL_HOLDER_LENGTH = {
+    Channel.GRID_WORKER: 15,
+    Channel.QR_DOORPLATE: 9,
+    Channel.PHONE: 9,
+    Channel.WINDOW: 9,
+    Channel.MOBILE_APP: 9,
+    Channel.PROVINCIAL: 6,
+    Channel.API: 6,
+}
+
+
+def initial_holder(channel: Channel, territory_code: str) -> str:
+    """Where a new case lands: a grid worker's report in the grid; a resident's (doorplate,
+    phone, window, app) at the township center (后台派单); a provincial or API case at the
+    county center. Never below what the location tells."""
+    wanted = _INITIAL_HOLDER_LENGTH[channel]
+    for length in HOLDER_CODE_LENGTHS:
+        if length <= wanted and length <= len(territory_code):
+            return territory_code[:length]
+    raise ValidationError(_("The location must be at least a county (6-digit code)."))
+
+
+def _column(model: type[Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return connection.ops.quote_name(field.column)
+
+
+class _IntakeSql:
+    """The intake's statements, built once per process and database vendor.
+
+    Django's compiler builds a statement anew for every save, filter and bulk_create, which
+    is most of an intake's CPU time. These are built once; the values of an INSERT are
+    prepared exactly as the compiler prepares them (each field's ``pre_save``, then its
+    ``get_db_prep_save``: defaults, auto_now_add, the phone's encryption, JSON). Models with
+    save signals connected are saved through ``save()`` instead, so a receiver would still
+    run.
+    """
+
+    def __init__(self, vendor: str) -> None:
+        self.vendor = vendor
+        quote = connection.ops.quote_name
+        counter = quote(CaseNumberCounter._meta.db_table)
+        # Creates the day's counter or moves it on by the count asked for, and returns the
+        # last number taken, in one statement (SQLite ≥ 3.35 and PostgreSQL).
+        self.counter = (
+            f"INSERT INTO {counter} (county_code, day, last) VALUES (%s, %s, %s) "  # noqa: S608
+            f"ON CONFLICT (county_code, day) DO UPDATE SET last = {counter}.last + excluded.last "
+            "RETURNING last"
+        )
+        case = Case._meta
+        self.case_by_key = (
+            f"SELECT {quote(case.pk.column)} FROM {quote(case.db_table)} "  # noqa: S608
+            f"WHERE {_column(Case, 'idempotency_key')} = %s"
+        )
+        notification, user = Notification._meta, User._meta
+        columns = ", ".join(
+            _column(Notification, name)
+            for name in ("user", "case", "kind", "message", "created_at")
+        )
+        recipients = (
+            f"INSERT INTO {quote(notification.db_table)} ({columns}) "  # noqa: S608
+            f"SELECT {quote(user.pk.column)}, %s, %s, %s, %s FROM {quote(user.db_table)} "
+            f"WHERE {_column(User, 'is_active')} AND "
+        )
+        role = _column(User, "role")
+        # _center_operators(holder): the grid's workers or the center's operators.
+        self.notify_center = f"{recipients}{_column(User, 'scope_code')} = %s AND {role} = %s"
+        # _department_staff(lead): its handlers and leaders.
+        self.notify_department = (
+            f"{recipients}{_column(User, 'department')} = %s AND {role} IN (%s, %s)"
+        )
+        household = Household._meta
+        self.household_exists = (
+            f"SELECT 1 FROM {quote(household.db_table)} "  # noqa: S608
+            f"WHERE {quote(household.pk.column)} = %s"
+        )
+        self.inserts = {model: _Insert(model) for model in (Case, CaseReporter, CaseEvent)}
+
+
+# Built-in fields whose ``get_db_prep_save`` gives back a value of the type named here
+# unchanged (exact classes: a subclass may convert, as the encrypted phone field does).
+_PLAIN_TYPES: dict[type[models.Field[Any, Any]], type] = {
+    models.CharField: str,
+    models.SlugField: str,
+    models.TextField: str,
+    models.IntegerField: int,
+    models.SmallIntegerField: int,
+    models.BigIntegerField: int,
+    models.PositiveIntegerField: int,
+    models.PositiveSmallIntegerField: int,
+    models.BooleanField: bool,
+}
+
+
+def _plain_type(field: models.Field[Any, Any]) -> type | None:
+    if isinstance(field, models.ForeignKey) and type(field) is models.ForeignKey:
+        # A key to an integer primary key is that integer.
+        target = field.target_field
+        return int if isinstance(target, models.IntegerField) else None
+    return _PLAIN_TYPES.get(type(field))
+
+
+class _Insert:
+    """One model's INSERT (see ``_IntakeSql``)."""
+
+    def __init__(self, model: type[Model]) -> None:
+        quote = connection.ops.quote_name
+        meta = model._meta
+        self.model = model
+        self.fields = [f for f in meta.local_concrete_fields if not f.primary_key]
+        # (field, built in, the type it saves unchanged): see ``_values``.
+        self.plan = [
+            (f, type(f).__module__.startswith("django."), _plain_type(f)) for f in self.fields
+        ]
+        columns = ", ".join(quote(f.column) for f in self.fields)
+        self.head = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "  # noqa: S608
+        self.row = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
+        self.returning = ""
+        if connection.features.can_return_columns_from_insert:
+            self.returning = f" RETURNING {quote(meta.pk.column)}"
+
+    def _signalled(self) -> bool:
+        return pre_save.has_listeners(self.model) or post_save.has_listeners(self.model)
+
+    def _values(self, obj: Model, into: list[Any]) -> None:
+        database = connections[DEFAULT_DB_ALIAS]
+        for field, built_in, plain in self.plan:
+            value = field.pre_save(obj, True)
+            # A built-in field saves None as NULL, and a text, whole-number, yes/no or key
+            # field a value of exactly its own type as it is: the long way round for those is
+            # most of the cost of preparing a row. Everything else (times, uuids, JSON, the
+            # encrypted phone, enum members) goes the field's own way.
+            if built_in and (value is None or type(value) is plain):
+                into.append(value)
+            else:
+                into.append(field.get_db_prep_save(value, database))
+
+    def _saved(self, obj: Model) -> None:
+        obj._state.adding = False
+        obj._state.db = DEFAULT_DB_ALIAS
+
+    def one(self, obj: Model, *, cursor: Any = None) -> None:
+        """Insert ``obj`` and set its primary key."""
+        if self._signalled():
+            obj.save(force_insert=True)
+            return
+        params: list[Any] = []
+        self._values(obj, params)
+        with _using(cursor) as using:
+            using.execute(self.head + self.row + self.returning, params)
+            obj.pk = using.fetchone()[0] if self.returning else using.lastrowid
+        self._saved(obj)
+
+    def many(self, objs: Sequence[Model], *, cursor: Any = None) -> None:
+        """Insert ``objs`` in one statement (their keys are not read back)."""
+        if self._signalled():
+            for obj in objs:
+                obj.save(force_insert=True)
+            return
+        params: list[Any] = []
+        for obj in objs:
+            self._values(obj, params)
+            self._saved(obj)
+        with _using(cursor) as using:
+            using.execute(self.head + ", ".join([self.row] * len(objs)), params)
+
+
+def _using(cursor: Any) -> AbstractContextManager[Any]:
+    """The intake's own cursor when it has one (a cursor per statement is a measurable share
+    of an intake's time), else a fresh one."""
+    return nullcontext(cursor) if cursor is not None else connection.cursor()
+
+
+_statements: dict[str, _IntakeSql] = {}
+
+
+def _sql() -> _IntakeSql:
+    statements = _statements.get(connection.vendor)
+    if statements is None:
+        statements = _statements[connection.vendor] = _IntakeSql(connection.vendor)
+    return statements
+
+
+def _take_numbers(county_code: str, day: datetime.date, count: int, *, cursor: Any = None) -> int:
+    """Reserve ``count`` sequence numbers of a county's day; returns the last of them.
+
+    The counter row stays locked until the transaction ends (PostgreSQL's row lock; SQLite
+    runs one write transaction at a time), so no number is given twice; an intake rolled
+    back leaves a gap, as a torn-off ticket does."""
+    if connection.features.can_return_columns_from_insert:
+        with _using(cursor) as using:
+            using.execute(
+                _sql().counter, [county_code, connection.ops.adapt_datefield_value(day), count]
+            )
+            row = using.fetchone()
+        return int(row[0])
+    # An SQLite older than 3.35 has no RETURNING: lock, create if missing, move on, read.
+    for _attempt in range(3):
+        counter = (
+            CaseNumberCounter.objects.select_for_update()
+            .filter(county_code=county_code, day=day)
+            .first()
+        )
+        if counter is None:
+            try:
+                with transaction.atomic():
+                    counter = CaseNumberCounter.objects.create(county_code=county_code, day=day)
+            except IntegrityError:
+                continue  # another intake created today's counter first: lock theirs
+        CaseNumberCounter.objects.filter(pk=counter.pk).update(last=F("last") + count)
+        counter.refresh_from_db(fields=["last"])
+        return counter.last
+    raise RuntimeError("could not allocate a case number")
+
+
+def _number(county_code: str, day: datetime.date, sequence: int) -> str:
+    return f"{county_code}-{day:%Y%m%d}-{sequence:05d}"
+
+
+def _next_number(county_code: str, day: datetime.date) -> str:
+    """County code + date + sequence, e.g. 520524-20261128-00012, readable on the phone."""
+    return _number(county_code, day, _take_numbers(county_code, day, 1))
+
+
+# The fields a caller's input fills; ``_received`` validates exactly these. The others are
+# set by the intake code itself (status, counters, times, the keys of objects in hand).
+_INPUT_FIELDS = frozenset(
+    {
+        "case_type",
+        "channel",
+        "urgency",
+        "title",
+        "description",
+        "territory_code",
+        "address",
+        "latitude",
+        "longitude",
+        "holder_code",
+        "level",
+    }
+)
+_not_input: list[str] = []
+
+
+def _unchecked_fields() -> list[str]:
+    if not _not_input:
+        _not_input.extend(f.name for f in Case._meta.fields if f.name not in _INPUT_FIELDS)
+    return _not_input
+
+
+def _received(item: CaseInput, *, actor: Any, now: datetime.datetime) -> tuple[Case, Route | None]:
+    """The new case, validated and routed, not yet saved (no number yet)."""
+    category = item.category
+    if not category.is_active:
+        raise ValidationError(
+            _("The category “%(name)s” is no longer in use.") % {"name": category.name}
+        )
+    territory_code = item.territory_code
+    holder = initial_holder(item.channel, territory_code)
+    case = Case(
+        idempotency_key=item.idempotency_key or None,
+        case_type=item.case_type,
+        category=category,
+        channel=item.channel,
+        urgency=item.urgency,
+        title=item.title.strip(),
+        description=item.description.strip(),
+        territory_code=territory_code,
+        household_id=item.household_id,
+        address=item.address,
+        latitude=item.latitude,
+        longitude=item.longitude,
+        holder_code=holder,
+        level=level_of(holder),
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    routed = route(category_id=category.pk, territory_code=territory_code)
+    if routed is not None:
+        case.suggested_department_id = routed.department_id
+    # full_clean of what the caller gave (choices, lengths, blanks, coordinates), with the
+    # same errors. Left out, because each would cost a query and cannot fail: the foreign
+    # keys of objects in hand (category, actor) or from the routing table, the uniqueness of
+    # a random uuid and of an idempotency key just looked up (the unique index still guards
+    # a race). The household is checked below, once per batch in ``case_submit_many``.
+    case.full_clean(exclude=_unchecked_fields(), validate_unique=False)
+    return case, routed
+
+
+def _household_error(case: Case) -> ValidationError:
+    """The error ``full_clean`` gives for a household that does not exist."""
+    try:
+        Case._meta.get_field("household").validate(case.household_id, case)
+    except ValidationError as error:
+        return ValidationError({"household": error.error_list})
+    return ValidationError({"household": [_("The household does not exist.")]})
+
+
+def _handle_directly(case: Case, department_id: int, now: datetime.datetime) -> None:
+    """What ``_accept`` then ``_dispatch`` do to a case, done before it is first written:
+    it is new, so there is nothing to lock and nothing co-handled yet."""
+    policy = policy_for(case.case_type, case.level)
+    case.status = CaseStatus.DISPATCHED
+    case.accepted_at = now
+    _start_reply_clock(case, now, policy.reply_days)
+    case.lead_department_id = department_id
+    case.dispatched_at = now
+    case.sign_due_at = due_after(now, policy.sign_days)
+    # Received, accepted, dispatched: the version a case has after those three saves.
+    case.version = 3
+
+
+def _intake_events(case: Case, routed: Route | None, *, actor: Any) -> list[CaseEvent]:
+    """The timeline of a new case: submitted, and if handled directly accepted and
+    dispatched by the system, in that order."""
+    submitted = CaseEvent(
+        case=case,
+        kind=EventKind.SUBMIT,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor_body=_body(actor, case),
+        from_status="",
+        to_status=CaseStatus.SUBMITTED,
+        data={"channel": case.channel, "holder": case.holder_code},
+    )
+    if routed is None or not routed.handle_directly:
+        return [submitted]
+    system = _body(None, case)
+    return [
+        submitted,
+        CaseEvent(
+            case=case,
+            kind=EventKind.ACCEPT,
+            actor_body=system,
+            from_status=CaseStatus.SUBMITTED,
+            to_status=CaseStatus.ACCEPTED,
+        ),
+        CaseEvent(
+            case=case,
+            kind=EventKind.DISPATCH,
+            actor_body=system,
+            department_id=routed.department_id,
+            from_status=CaseStatus.ACCEPTED,
+            to_status=CaseStatus.DISPATCHED,
+            note=_("Handled directly by the responsible department (routing rule)."),
+            data={"co": []},
+        ),
+    ]
+
+
+def _intake_message(case: Case) -> tuple[EventKind, str]:
+    """The notification a new case sends: to the department that took it directly, or to
+    the operators of the center whose queue it waits in."""
+    if case.status == CaseStatus.DISPATCHED:
+        return EventKind.DISPATCH, _("Case %(number)s dispatched to you: %(title)s") % {
+            "number": case.number,
+            "title": case.title,
+        }
+    return EventKind.SUBMIT, _("New case %(number)s: %(title)s") % {
+        "number": case.number,
+        "title": case.title,
+    }
+
+
+def _notify_on_intake(case: Case, *, cursor: Any = None) -> None:
+    """``_notify`` of the center operators (or the department staff) of a new case, as one
+    INSERT … SELECT: the recipients are read and the rows written by one statement."""
+    kind, message = _intake_message(case)
+    params: list[Any] = [
+        case.pk,
+        kind,
+        message[:300],
+        connection.ops.adapt_datetimefield_value(timezone.now()),
+    ]
+    if case.status == CaseStatus.DISPATCHED:
+        sql = _sql().notify_department
+        params += [case.lead_department_id, Role.DEPARTMENT_HANDLER, Role.DEPARTMENT_LEADER]
+    else:
+        sql = _sql().notify_center
+        code = case.holder_code
+        params += [code, Role.GRID_WORKER if len(code) == 15 else Role.CENTER_OPERATOR]
+    with _using(cursor) as using:
+        using.execute(sql, params)
+
+
+@transaction.atomic
+def case_submit(
+    *,
+    case_type: CaseType,
+    category: Category,
+    channel: Channel,
+    title: str,
+    description: str,
+    territory_code: str,
+    reporter: ReporterInput | None = None,
+    household_id: int | None = None,
+    address: str = "",
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
+    urgency: Urgency = Urgency.NORMAL,
+    idempotency_key: str | None = None,
+    actor: Any = None,
+) -> tuple[Case, bool]:
+    """Receive a case; routed at once. Returns (case, created): the same idempotency key
+    gives back the case it created the first time."""
+    with connection.cursor() as cursor:  # one cursor for all the intake's statements
+        return _submit(
+            CaseInput(
+                case_type=case_type,
+                category=category,
+                channel=channel,
+                title=title,
+                description=description,
+                territory_code=territory_code,
+                reporter=reporter,
+                household_id=household_id,
+                address=address,
+                latitude=latitude,
+                longitude=longitude,
+                urgency=urgency,
+                idempotency_key=idempotency_key,
+            ),
+            actor=actor,
+            cursor=cursor,
+        )
+
+
+def _submit(item: CaseInput, *, actor: Any, cursor: Any) -> tuple[Case, bool]:
+    key = item.idempotency_key
+    if key:
+        existing = _case_with_key(key, cursor=cursor)
+        if existing is not None:
+            return existing, False
+    now = timezone.now()
+    case, routed = _received(item, actor=actor, now=now)
+    if item.household_id is not None and not _household_exists(item.household_id, cursor=cursor):
+        raise _household_error(case)
+    if routed is not None and routed.handle_directly:
+        # Within the department's own remit: it takes the case at once (the police station
+        # answering a household-registration question), no triage at the center.
+        _handle_directly(case, routed.department_id, now)
+    # The number is taken last, just before the insert, so the counter's lock is held for as
+    # short a time as possible and an invalid case does not use up a number.
+    county, day = case.territory_code[:6], timezone.localdate(now)
+    case.number = _number(county, day, _take_numbers(county, day, 1, cursor=cursor))
+    statements = _sql()
+    if key:
+        try:
+            with transaction.atomic():
+                statements.inserts[Case].one(case, cursor=cursor)
+        except IntegrityError:
+            existing = _case_with_key(key, cursor=cursor)
+            if existing is not None:
+                # A concurrent request with the same key won the race: answer with its case.
+                return existing, False
+            raise
+    else:
+        # Without a key no conflict is expected (number and uuid are unique by making), so
+        # no savepoint: an error rolls back the whole intake.
+        statements.inserts[Case].one(case, cursor=cursor)
+    statements.inserts[CaseReporter].many(
+        [_reporter_row(case, item.reporter or ReporterInput(), item.household_id)], cursor=cursor
+    )
+    statements.inserts[CaseEvent].many(_intake_events(case, routed, actor=actor), cursor=cursor)
+    _notify_on_intake(case, cursor=cursor)
+    return case, True
+
+
+def _household_exists(household_id: int, *, cursor: Any = None) -> bool:
+    with _using(cursor) as using:
+        using.execute(_sql().household_exists, [household_id])
+        return using.fetchone() is not None
+
+
+def _case_with_key(idempotency_key: str, *, cursor: Any = None) -> Case | None:
+    """The case an idempotency key created, if any: a cheap probe of the unique index first,
+    since almost every key is new."""
+    with _using(cursor) as using:
+        using.execute(_sql().case_by_key, [idempotency_key])
+        row = using.fetchone()
+    return None if row is None else Case.objects.get(pk=row[0])
+
+
+@transaction.atomic
+def case_submit_many(*, items: Sequence[CaseInput], actor: Any = None) -> list[tuple[Case, bool]]:
+    """Receive a batch (a provincial platform's push) in one transaction. Each item is
+    received exactly as ``case_submit`` would receive it — the same validation, routing,
+    deadlines, numbers, timeline and notifications — with a few statements for the whole
+    batch. Returns (case, created) per item, in order: an item whose idempotency key is
+    already known, or repeats an earlier item's, answers with that case.
+
+    One invalid item refuses the whole batch (``BatchItemError`` names it), so a platform can
+    fix it and push the batch again; the items that were fine are then received, those
+    already received answer with their cases."""
+    keys = {item.idempotency_key for item in items if item.idempotency_key}
+    known: dict[str | None, Case] = (
+        {case.idempotency_key: case for case in Case.objects.filter(idempotency_key__in=keys)}
+        if keys
+        else {}
+    )
+    now = timezone.now()
+    day = timezone.localdate(now)
+    answers: list[tuple[Case, bool]] = []
+    fresh: list[tuple[int, Case, Route | None, CaseInput]] = []
+    for position, item in enumerate(items):
+        key = item.idempotency_key
+        if key and key in known:
+            answers.append((known[key], False))
+            continue
+        try:
+            case, routed = _received(item, actor=actor, now=now)
+        except ValidationError as error:
+            raise BatchItemError(position, error) from error
+        if routed is not None and routed.handle_directly:
+            _handle_directly(case, routed.department_id, now)
+        if key:
+            known[key] = case
+        fresh.append((position, case, routed, item))
+        answers.append((case, True))
+    if not fresh:
+        return answers
+    created = [case for _p, case, _r, _i in fresh]
+    household_ids = {case.household_id for case in created if case.household_id}
+    if household_ids:
+        found = set(Household.objects.filter(pk__in=household_ids).values_list("pk", flat=True))
+        for position, case, _routed, _item in fresh:
+            if case.household_id and case.household_id not in found:
+                raise BatchItemError(position, _household_error(case))
+    # Numbers: one counter statement per county, in the order of the items.
+    counties: dict[str, list[Case]] = {}
+    for case in created:
+        counties.setdefault(case.territory_code[:6], []).append(case)
+    for county_code, cases in counties.items():
+        last = _take_numbers(county_code, day, len(cases))
+        for offset, case in enumerate(cases):
+            case.number = _number(county_code, day, last - len(cases) + 1 + offset)
+    if connection.features.can_return_rows_from_bulk_insert:
+        Case.objects.bulk_create(created)
+    else:
+        for case in created:  # an old SQLite: no ids come back from a multi-row insert
+            case.save(force_insert=True)
+    CaseReporter.objects.bulk_create(
+        [
+            _reporter_row(case, item.reporter or ReporterInput(), item.household_id)
+            for _p, case, _routed, item in fresh
+        ]
+    )
+    CaseEvent.objects.bulk_create(
+        [
+            event
+            for _p, case, routed, _i in fresh
+            for event in _intake_events(case, routed, actor=actor)
+        ]
+    )
+    _notify_batch(created)
+    return answers
+
+
+def _notify_batch(cases: list[Case]) -> None:
+    """``_notify_on_intake`` for many cases: the recipients of all of them read at once."""
+    holders = {case.holder_code for case in cases if case.status != CaseStatus.DISPATCHED}
+    departments = {
+        case.lead_department_id for case in cases if case.status == CaseStatus.DISPATCHED
+    }
+    recipients: dict[tuple[str, Any], list[int]] = {}
+    if holders:
+        grids = [code for code in holders if len(code) == 15]
+        centers = [code for code in holders if len(code) != 15]
+        for pk, code in User.objects.filter(
+            Q(role=Role.GRID_WORKER, scope_code__in=grids)
+            | Q(role=Role.CENTER_OPERATOR, scope_code__in=centers),
+            is_active=True,
+        ).values_list("pk", "scope_code"):
+            recipients.setdefault(("center", code), []).append(pk)
+    if departments:
+        for pk, department_id in User.objects.filter(
+            department_id__in=departments,
+            role__in=[Role.DEPARTMENT_HANDLER, Role.DEPARTMENT_LEADER],
+            is_active=True,
+        ).values_list("pk", "department_id"):
+            recipients.setdefault(("department", department_id), []).append(pk)
+    rows = []
+    for case in cases:
+        kind, message = _intake_message(case)
+        whom = (
+            ("department", case.lead_department_id)
+            if case.status == CaseStatus.DISPATCHED
+            else ("center", case.holder_code)
+        )
+        rows += [
+            Notification(user_id=pk, case=case, kind=kind, message=message[:300])
+            for pk in recipients.get(whom, [])
+        ]
+    Notification.objects.bulk_create(rows)
+
+
+def _reporter_row(case: Case, reporter: ReporterInput, household_id: int | None) -> CaseReporter:
+    row = CaseReporter(
+        case=case,
+        kind=reporter.kind,
+        name=reporter.name if reporter.kind != ReporterKind.ANONYMOUS else "",
+        household_id=reporter.household_id or household_id,
+        person_id=reporter.person_id,
+    )
+    if reporter.phone:
+        row.phone = reporter.phone
+        row.phone_digest = lookup_digest(reporter.phone, "phone")
+    return row
+
+
+def _add_reporter(case: Case, reporter: ReporterInput, household_id: int | None) -> None:
+    _sql().inserts[CaseReporter].many([_reporter_row(case, reporter, household_id)])
+
+
+def _accept(case: Case, *, actor: Any, now: datetime.datetime) -> None:
+    before = case.status
+    case.status = CaseStatus.ACCEPTED
+    case.accepted_at = now
+    _start_reply_clock(case, now, policy_for(case.case_type, case.level).reply_days)
+    _save(
+        case,
+        "status",
+        "accepted_at",
+        "reply_due_at",
+        "warn_at",
+        "yellow_raised_at",
+        "red_raised_at",
+    )
+    _event(case, EventKind.ACCEPT, actor=actor, from_status=before)
+
+
+@transaction.atomic
+def case_accept(*, case: Case, actor: Any, version: int | None = None) -> Case:
+    case = _locked(case, version)
+    _require(is_holder(actor, case), _("Only the center holding the case can accept it."))
+    if case.status != CaseStatus.SUBMITTED:
+        raise _refuse(case, _("accept"))
+    _accept(case, actor=actor, now=timezone.now())
+    return case
+
+
+@transaction.atomic
+def case_reject(*, case: Case, actor: Any, reason: str, version: int | None = None) -> Case:
+    case = _locked(case, version)
+    _require(is_holder(actor, case), _("Only the center holding the case can reject it."))
+    if case.status != CaseStatus.SUBMITTED:
+        raise _refuse(case, _("reject"))
+    reason = _require_note(reason, _("the reason for not accepting the case"))
+    before = case.status
+    case.status = CaseStatus.REJECTED
+    case.closed_at = timezone.now()
+    _save(case, "status", "closed_at")
+    _event(case, EventKind.REJECT, actor=actor, from_status=before, note=reason)
+    return case
+
+
+# ---------------------------------------------------------------------------------------
+# The grid and the centers: resolve on the spot, escalate, dispatch
+
+
+@transaction.atomic
+def case_resolve_on_spot(
+    *, case: Case, actor: Any, what_was_done: str, version: int | None = None
+) -> Case:
+    """就地办结: a grid worker settles it in the grid; the resident still rates it."""
+    case = _locked(case, version)
+    _require(
+        actor.role == Role.GRID_WORKER and is_within(case.territory_code, actor.scope_code),
+        _("Only a grid worker of the case's grid can resolve it on the spot."),
+    )
+    if case.status not in (CaseStatus.SUBMITTED, CaseStatus.ACCEPTED) or case.level not in (
+        "grid",
+        "village",
+    ):
+        raise _refuse(case, _("resolve on the spot"))
+    what = _require_note(what_was_done, _("what was done"))
+    now = timezone.now()
+    before = case.status
+    case.status = CaseStatus.REPLIED
+    case.resolved_on_spot = True
+    case.reply_text = what
+    case.reply_approved = True
+    case.replied_at = now
+    case.accepted_at = case.accepted_at or now
+    case.warn_at = None
+    case.rating_due_at = due_after(now, policy_for(case.case_type, case.level).rating_wait_days)
+    _save(
+        case,
+        "status",
+        "resolved_on_spot",
+        "reply_text",
+        "reply_approved",
+        "replied_at",
+        "accepted_at",
+        "warn_at",
+        "rating_due_at",
+    )
+    _event(case, EventKind.RESOLVE_ON_SPOT, actor=actor, from_status=before, note=what)
+    return case
+
+
+def _parent_holder(code: str) -> str | None:
+    lengths = list(HOLDER_CODE_LENGTHS)
+    index = lengths.index(len(code))
+    return code[: lengths[index + 1]] if index + 1 < len(lengths) else None
+
+
+@transaction.atomic
+def case_escalate(*, case: Case, actor: Any, reason: str, version: int | None = None) -> Case:
+    """上报: one level up (grid → village → township → county center)."""
+    case = _locked(case, version)
+    _require(is_holder(actor, case), _("Only the holder of the case can escalate it."))
+    if case.status not in (CaseStatus.SUBMITTED, CaseStatus.ACCEPTED):
+        raise _refuse(case, _("escalate"))
+    parent = _parent_holder(case.holder_code)
+    if parent is None:
+        raise TransitionError(_("The county center is the top level: there is no one above."))
+    reason = _require_note(reason, _("the reason for escalating"))
+    before_holder = case.holder_code
+    case.holder_code = parent
+    case.level = level_of(parent)
+    _save(case, "holder_code", "level")
+    _event(
+        case,
+        EventKind.ESCALATE,
+        actor=actor,
+        from_status=case.status,
+        note=reason,
+        data={"from": before_holder, "to": parent},
+    )
+    _notify(
+        _center_operators(parent),
+        case,
+        EventKind.ESCALATE,
+        _("Case %(number)s escalated to you: %(reason)s")
+        % {"number": case.number, "reason": reason},
+    )
+    return case
+
+
+def _dispatch(
+    case: Case,
+    *,
+    actor: Any,
+    lead: Department,
+    co: list[Department],
+    now: datetime.datetime,
+    note: str = "",
+) -> None:
+    before = case.status
+    case.status = CaseStatus.DISPATCHED
+    case.lead_department = lead
+    case.dispatched_at = now
+    case.sign_due_at = due_after(now, policy_for(case.case_type, case.level).sign_days)
+    _save(case, "status", "lead_department", "dispatched_at", "sign_due_at")
+    case.co_departments.set(co)
+    _event(
+        case,
+        EventKind.DISPATCH,
+        actor=actor,
+        from_status=before,
+        department=lead,
+        note=note,
+        data={"co": [d.pk for d in co]},
+    )
+    recipients = _department_staff(lead.pk) + [u for d in co for u in _department_staff(d.pk)]
+    _notify(
+        recipients,
+        case,
+        EventKind.DISPATCH,
+        _("Case %(number)s dispatched to you: %(title)s")
+        % {"number": case.number, "title": case.title},
+    )
+
+
+@transaction.atomic
+def case_dispatch(
+    *,
+    case: Case,
+    actor: Any,
+    department: Department,
+    co_departments: list[Department] | None = None,
+    note: str = "",
+    version: int | None = None,
+) -> Case:
+    """派单: to a lead department plus co-handlers (中心吹哨、部门报到)."""
+    case = _locked(case, version)
+    _require(
+        is_holder(actor, case) and actor.role != Role.GRID_WORKER,
+        _("Only the center holding the case can dispatch it."),
+    )
+    if case.status != CaseStatus.ACCEPTED:
+        raise _refuse(case, _("dispatch"))
+    co = [d for d in (co_departments or []) if d.pk != department.pk]
+    if not department.is_active or any(not d.is_active for d in co):
+        raise ValidationError(_("A chosen department is no longer active."))
+    _dispatch(case, actor=actor, lead=department, co=co, now=timezone.now(), note=note.strip())
+    return case
+
+
+# ---------------------------------------------------------------------------------------
+# The department: sign for, return, hard matter, extension, reply
+
+
+@transaction.atomic
+def case_sign(*, case: Case, actor: Any, version: int | None = None) -> Case:
+    """签收/接单: the lead department reports in."""
+    case = _locked(case, version)
+    _require(
+        is_lead_department_staff(actor, case),
+        _("Only the department the case was sent to can sign for it."),
+    )
+    if case.status != CaseStatus.DISPATCHED:
+        raise _refuse(case, _("sign for"))
+    before = case.status
+    case.status = CaseStatus.IN_PROGRESS
+    case.signed_at = timezone.now()
+    _save(case, "status", "signed_at")
+    _event(case, EventKind.SIGN, actor=actor, from_status=before, department=actor.department)
+    return case
+
+
+@transaction.atomic
+def case_return(*, case: Case, actor: Any, reason: str, version: int | None = None) -> Case:
+    """退单: not ours — back to the dispatching center's queue, with the reason; counted."""
+    case = _locked(case, version)
+    _require(
+        is_lead_department_staff(actor, case),
+        _("Only the department the case was sent to can return it."),
+    )
+    if case.status not in (CaseStatus.DISPATCHED, CaseStatus.IN_PROGRESS):
+        raise _refuse(case, _("return"))
+    reason = _require_note(reason, _("the reason why the case is not yours"))
+    before, department = case.status, case.lead_department
+    case.status = CaseStatus.ACCEPTED
+    case.lead_department = None
+    case.sign_due_at = None
+    case.signed_at = None
+    case.return_count += 1
+    _save(case, "status", "lead_department", "sign_due_at", "signed_at", "return_count")
+    case.co_departments.clear()
+    _event(
+        case, EventKind.RETURN, actor=actor, from_status=before, department=department, note=reason
+    )
+    _notify(
+        _center_operators(case.holder_code),
+        case,
+        EventKind.RETURN,
+        _("Case %(number)s returned by %(department)s: %(reason)s")
+        % {"number": case.number, "department": department, "reason": reason},
+    )
+    return case
+
+
+def _request(
+    case: Case, *, actor: Any, kind: RequestKind, reason: str, days: int | None
+) -> CaseRequest:
+    if case.requests.filter(kind=kind, status=RequestStatus.PENDING).exists():
+        raise ValidationError(_("A request of this kind is already waiting for a decision."))
+    request = CaseRequest.objects.create(
+        case=case,
+        kind=kind,
+        reason=reason,
+        days=days,
+        department=actor.department,
+        requested_by=actor,
+    )
+    _notify(
+        _department_staff(actor.department_id, leaders_only=True),
+        case,
+        EventKind.HARD_REQUEST if kind == RequestKind.HARD else EventKind.EXTENSION_REQUEST,
+        _("Case %(number)s: approval requested") % {"number": case.number},
+    )
+    return request
+
+
+@transaction.atomic
+def case_request_hard(
+    *, case: Case, actor: Any, reason: str, version: int | None = None
+) -> CaseRequest:
+    """疑难: the department asks; a leader decides."""
+    case = _locked(case, version)
+    _require(
+        is_lead_department_staff(actor, case),
+        _("Only the department handling the case can ask for hard-matter status."),
+    )
+    if case.status != CaseStatus.IN_PROGRESS or case.is_hard:
+        raise _refuse(case, _("mark as hard"))
+    reason = _require_note(reason, _("why the matter is hard"))
+    request = _request(case, actor=actor, kind=RequestKind.HARD, reason=reason, days=None)
+    _save(case)
+    _event(
+        case,
+        EventKind.HARD_REQUEST,
+        actor=actor,
+        from_status=case.status,
+        note=reason,
+        department=actor.department,
+        data={"request": request.pk},
+    )
+    return request
+
+
+@transaction.atomic
+def case_request_extension(
+    *, case: Case, actor: Any, days: int, reason: str, version: int | None = None
+) -> CaseRequest:
+    """延期: at most the policy's cap (30 days) in total over the life of the case."""
+    case = _locked(case, version)
+    _require(
+        is_lead_department_staff(actor, case),
+        _("Only the department handling the case can ask for an extension."),
+    )
+    if case.status != CaseStatus.IN_PROGRESS:
+        raise _refuse(case, _("extend"))
+    cap = policy_for(case.case_type, case.level).extension_cap_days
+    if days < 1 or case.extension_days + days > cap:
+        raise ValidationError(
+            _(
+                "An extension can be 1 to %(left)d days: the total is capped at %(cap)d days "
+                "and %(used)d are used."
+            )
+            % {"left": max(cap - case.extension_days, 0), "cap": cap, "used": case.extension_days}
+        )
+    reason = _require_note(reason, _("the reason for the extension"))
+    request = _request(case, actor=actor, kind=RequestKind.EXTENSION, reason=reason, days=days)
+    _save(case)
+    _event(
+        case,
+        EventKind.EXTENSION_REQUEST,
+        actor=actor,
+        from_status=case.status,
+        note=reason,
+        department=actor.department,
+        data={"request": request.pk, "days": days},
+    )
+    return request
+
+
+@transaction.atomic
+def case_decide_request(
+    *, request: CaseRequest, actor: Any, approve: bool, note: str = ""
+) -> CaseRequest:
+    """A department leader approves or denies a hard-matter or extension request."""
+    request = CaseRequest.objects.select_for_update().get(pk=request.pk)
+    case = _locked(request.case)
+    _require(
+        is_lead_department_leader(actor, case) or is_administrator(actor),
+        _("Only a leader of the handling department can decide this request."),
+    )
+    if request.status != RequestStatus.PENDING:
+        raise TransitionError(_("This request has already been decided."))
+    if case.status != CaseStatus.IN_PROGRESS:
+        raise _refuse(case, _("decide a request on"))
+    if not approve:
+        _require_note(note, _("the reason for denying the request"))
+    now = timezone.now()
+    request.status = RequestStatus.APPROVED if approve else RequestStatus.DENIED
+    request.decided_by, request.decided_at, request.decision_note = actor, now, note.strip()
+    request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    data: dict[str, Any] = {"request": request.pk, "approved": approve}
+    if approve and request.kind == RequestKind.HARD:
+        case.is_hard = True
+        policy = policy_for(case.case_type, case.level)
+        _start_reply_clock(case, now, policy.hard_reply_days)
+        _save(case, "is_hard", "reply_due_at", "warn_at", "yellow_raised_at", "red_raised_at")
+    elif approve and request.kind == RequestKind.EXTENSION:
+        cap = policy_for(case.case_type, case.level).extension_cap_days
+        days = int(request.days or 0)
+        if case.extension_days + days > cap:
+            raise ValidationError(
+                _("Approving would exceed the %(cap)d-day extension cap.") % {"cap": cap}
+            )
+        case.extension_days += days
+        base = case.reply_due_at or now
+        case.reply_due_at = base + datetime.timedelta(days=days)
+        case.warn_at = warn_time(case.reply_due_at, policy_for(case.case_type, case.level))
+        case.yellow_raised_at = None
+        case.red_raised_at = None
+        _save(
+            case, "extension_days", "reply_due_at", "warn_at", "yellow_raised_at", "red_raised_at"
+        )
+        data["days"] = days
+    else:
+        _save(case)
+    if case.reply_due_at:
+        data["reply_due_at"] = case.reply_due_at.isoformat()
+    kind = (
+        EventKind.HARD_DECISION
+        if request.kind == RequestKind.HARD
+        else EventKind.EXTENSION_DECISION
+    )
+    _event(
+        case,
+        kind,
+        actor=actor,
+        from_status=case.status,
+        note=note.strip(),
+        department=case.lead_department,
+        data=data,
+    )
+    _notify(
+        [request.requested_by],
+        case,
+        kind,
+        (
+            _("Approved: %(what)s for case %(number)s")
+            if approve
+            else _("Denied: %(what)s for case %(number)s")
+        )
+        % {"what": request.get_kind_display(), "number": case.number},
+    )
+    return request
+
+
+@transaction.atomic
+def case_reply(*, case: Case, actor: Any, text: str, version: int | None = None) -> Case:
+    """答复: the department's answer, which the center reviews before the resident sees it."""
+    case = _locked(case, version)
+    _require(
+        is_lead_department_staff(actor, case), _("Only the department handling the case can reply.")
+    )
+    if case.status != CaseStatus.IN_PROGRESS:
+        raise _refuse(case, _("reply to"))
+    text = _require_note(text, _("the reply"))
+    before = case.status
+    case.status = CaseStatus.REPLIED
+    case.reply_text = text
+    case.reply_approved = False
+    case.replied_at = timezone.now()
+    case.warn_at = None
+    _save(case, "status", "reply_text", "reply_approved", "replied_at", "warn_at")
+    _event(
+        case,
+        EventKind.REPLY,
+        actor=actor,
+        from_status=before,
+        note=text,
+        department=actor.department,
+    )
+    _notify(
+        _center_operators(case.holder_code),
+        case,
+        EventKind.REPLY,
+        _("Case %(number)s replied: please review") % {"number": case.number},
+    )
+    return case
+
+
+# ---------------------------------------------------------------------------------------
+# The center again: supervise, review; the resident: rate; and what follows
+
+
+@transaction.atomic
+def case_supervise(
+    *, case: Case, actor: Any, message: str, version: int | None = None
+) -> SupervisionNotice:
+    """督办 by a center: a notice to the handling department."""
+    case = _locked(case, version)
+    _require(is_supervisor(actor, case), _("Only a center above the case can supervise it."))
+    if case.status not in (CaseStatus.DISPATCHED, CaseStatus.IN_PROGRESS):
+        raise _refuse(case, _("supervise"))
+    message = _require_note(message, _("the supervision message"))
+    return _supervise(case, actor=actor, message=message, automatic=False)
+
+
+def _supervise(case: Case, *, actor: Any, message: str, automatic: bool) -> SupervisionNotice:
+    notice = SupervisionNotice.objects.create(
+        case=case,
+        automatic=automatic,
+        department=case.lead_department,
+        issued_by=actor if getattr(actor, "is_authenticated", False) else None,
+        message=message,
+    )
+    _save(case)
+    _event(
+        case,
+        EventKind.SUPERVISE,
+        actor=actor,
+        from_status=case.status,
+        note=message,
+        department=case.lead_department,
+        data={"automatic": automatic, "notice": notice.pk},
+    )
+    _notify(
+        _department_staff(case.lead_department_id),
+        case,
+        EventKind.SUPERVISE,
+        _("Supervision notice on case %(number)s: %(message)s")
+        % {"number": case.number, "message": message},
+    )
+    return notice
+
+
+@transaction.atomic
+def case_review_reply(
+    *, case: Case, actor: Any, approve: bool, note: str = "", version: int | None = None
+) -> Case:
+    """The center checks the reply: releases it to the resident, or sends it back."""
+    case = _locked(case, version)
+    _require(is_holder(actor, case), _("Only the center holding the case reviews its reply."))
+    if case.status != CaseStatus.REPLIED or case.reply_approved:
+        raise _refuse(case, _("review the reply of"))
+    before = case.status
+    now = timezone.now()
+    if approve:
+        case.reply_approved = True
+        case.rating_due_at = due_after(now, policy_for(case.case_type, case.level).rating_wait_days)
+        _save(case, "reply_approved", "rating_due_at")
+        _event(case, EventKind.REVIEW_APPROVE, actor=actor, from_status=before, note=note)
+    else:
+        note = _require_note(note, _("what is missing from the reply"))
+        case.status = CaseStatus.IN_PROGRESS
+        case.warn_at = (
+            warn_time(case.reply_due_at, policy_for(case.case_type, case.level))
+            if case.reply_due_at
+            else None
+        )
+        _save(case, "status", "warn_at")
+        _event(
+            case,
+            EventKind.REVIEW_SEND_BACK,
+            actor=actor,
+            from_status=before,
+            note=note,
+            department=case.lead_department,
+        )
+        _notify(
+            _department_staff(case.lead_department_id),
+            case,
+            EventKind.REVIEW_SEND_BACK,
+            _("Reply to case %(number)s sent back: %(note)s")
+            % {"number": case.number, "note": note},
+        )
+    return case
+
+
+def _close(case: Case, *, actor: Any, note: str = "") -> None:
+    before = case.status
+    case.status = CaseStatus.CLOSED
+    case.closed_at = timezone.now()
+    _save(case, "status", "closed_at")
+    _event(case, EventKind.CLOSE, actor=actor, from_status=before, note=note)
+
+
+def _reopen(case: Case, *, actor: Any, note: str) -> None:
+    """重办: back to the same department with a fresh reply deadline; counted."""
+    before = case.status
+    now = timezone.now()
+    case.reopen_count += 1
+    case.reply_approved = False
+    case.rating_due_at = None
+    case.return_visit_requested_at = None
+    if case.lead_department_id is None:
+        case.status = CaseStatus.ACCEPTED
+    else:
+        case.status = CaseStatus.DISPATCHED
+        case.dispatched_at = now
+        case.sign_due_at = due_after(now, policy_for(case.case_type, case.level).sign_days)
+        case.signed_at = None
+    _start_reply_clock(case, now, policy_for(case.case_type, case.level).reply_days)
+    _save(
+        case,
+        "reopen_count",
+        "reply_approved",
+        "rating_due_at",
+        "return_visit_requested_at",
+        "status",
+        "dispatched_at",
+        "sign_due_at",
+        "signed_at",
+        "reply_due_at",
+        "warn_at",
+        "yellow_raised_at",
+        "red_raised_at",
+    )
+    _event(
+        case,
+        EventKind.REOPEN,
+        actor=actor,
+        from_status=before,
+        note=note,
+        department=case.lead_department,
+    )
+    _notify(
+        _department_staff(case.lead_department_id) or _center_operators(case.holder_code),
+        case,
+        EventKind.REOPEN,
+        _("Case %(number)s reopened: the resident was not satisfied") % {"number": case.number},
+    )
+
+
+def _settle_rating(
+    case: Case, *, actor: Any, rating: Rating, comment: str, kind: EventKind
+) -> None:
+    case.rating = rating
+    case.rating_comment = comment.strip()
+    _save(case, "rating", "rating_comment")
+    _event(
+        case,
+        kind,
+        actor=actor,
+        from_status=case.status,
+        note=comment.strip(),
+        data={"rating": rating},
+    )
+    if rating == Rating.UNSATISFIED:
+        _reopen(case, actor=actor, note=comment.strip())
+    else:
+        _close(case, actor=actor)
+
+
+@transaction.atomic
+def case_rate(*, case: Case, rating: Rating, comment: str = "", actor: Any = None) -> Case:
+    """评价 by the resident (no account: ``actor`` None) once the reply is released.
+    Unsatisfied reopens the case (重办)."""
+    case = _locked(case)
+    if case.status != CaseStatus.REPLIED or not case.reply_approved:
+        raise _refuse(case, _("rate"))
+    _settle_rating(case, actor=actor, rating=Rating(rating), comment=comment, kind=EventKind.RATE)
+    return case
+
+
+@transaction.atomic
+def case_return_visit(
+    *, case: Case, actor: Any, rating: Rating, note: str, version: int | None = None
+) -> Case:
+    """回访: the center calls the resident when no rating came in time, and records it."""
+    case = _locked(case, version)
+    _require(is_supervisor(actor, case), _("Only a center can record a return visit."))
+    if case.status != CaseStatus.REPLIED or not case.reply_approved:
+        raise _refuse(case, _("record a return visit on"))
+    note = _require_note(note, _("what the resident said"))
+    _settle_rating(
+        case, actor=actor, rating=Rating(rating), comment=note, kind=EventKind.RETURN_VISIT
+    )
+    return case
+
+
+@transaction.atomic
+def case_merge(*, duplicate: Case, into: Case, actor: Any) -> Case:
+    """合并: the duplicate closes; its reporters follow the surviving case."""
+    if duplicate.pk == into.pk:
+        raise ValidationError(_("A case cannot be merged into itself."))
+    # Lock both rows in id order so two merges of the same pair cannot deadlock.
+    first, second = sorted([duplicate, into], key=lambda c: c.pk)
+    locked = {c.pk: _locked(c) for c in (first, second)}
+    duplicate, into = locked[duplicate.pk], locked[into.pk]
+    _require(
+        is_supervisor(actor, duplicate) and is_supervisor(actor, into),
+        _("Only a center over both cases can merge them."),
+    )
+    for case in (duplicate, into):
+        if not case.is_open:
+            raise _refuse(case, _("merge"))
+    before = duplicate.status
+    moved = CaseReporter.objects.filter(case=duplicate).update(case=into)
+    duplicate.status = CaseStatus.CLOSED
+    duplicate.merged_into = into
+    duplicate.closed_at = timezone.now()
+    duplicate.warn_at = None
+    _save(duplicate, "status", "merged_into", "closed_at", "warn_at")
+    _event(
+        duplicate,
+        EventKind.MERGED_INTO,
+        actor=actor,
+        from_status=before,
+        data={"into": into.number},
+    )
+    _save(into)
+    _event(
+        into,
+        EventKind.MERGE,
+        actor=actor,
+        from_status=into.status,
+        data={"duplicate": duplicate.number, "reporters": moved},
+    )
+    return into
+
+
+# ---------------------------------------------------------------------------------------
+# The sweep's moves (automatic; idempotent)
+
+
+def case_raise_yellow(*, case_id: int, now: datetime.datetime) -> bool:
+    """Raise the due-soon warning once; False if it was already raised or no longer due."""
+    with transaction.atomic():
+        claimed = Case.objects.filter(
+            pk=case_id,
+            yellow_raised_at__isnull=True,
+            status__in=DEADLINE_STATUSES,
+            warn_at__lte=now,
+        ).update(yellow_raised_at=now, version=F("version") + 1)
+        if not claimed:
+            return False
+        case = Case.objects.get(pk=case_id)
+        _event(
+            case,
+            EventKind.WARN,
+            actor=None,
+            from_status=case.status,
+            data={
+                "level": "yellow",
+                "reply_due_at": case.reply_due_at.isoformat() if case.reply_due_at else None,
+            },
+        )
+        _notify(
+            _department_staff(case.lead_department_id) or _center_operators(case.holder_code),
+            case,
+            EventKind.WARN,
+            _("Case %(number)s is due soon") % {"number": case.number},
+        )
+        return True
+
+
+def case_raise_red(*, case_id: int, now: datetime.datetime) -> bool:
+    """Overdue: an automatic supervision notice, once."""
+    with transaction.atomic():
+        claimed = Case.objects.filter(
+            pk=case_id,
+            red_raised_at__isnull=True,
+            status__in=DEADLINE_STATUSES,
+            reply_due_at__lte=now,
+        ).update(red_raised_at=now, version=F("version") + 1)
+        if not claimed:
+            return False
+        # Past due, a due-soon warning would only be noise: mark it as done too.
+        Case.objects.filter(pk=case_id, yellow_raised_at__isnull=True).update(yellow_raised_at=now)
+        case = Case.objects.get(pk=case_id)
+        _supervise(
+            case,
+            actor=None,
+            automatic=True,
+            message=_("Overdue: the reply was due %(due)s.")
+            % {
+                "due": timezone.localtime(case.reply_due_at).strftime("%Y-%m-%d %H:%M")
+                if case.reply_due_at
+                else "—"
+            },
+        )
+        _notify(
+            _center_operators(case.holder_code),
+            case,
+            EventKind.SUPERVISE,
+            _("Case %(number)s is overdue") % {"number": case.number},
+        )
+        return True
+
+
+def case_request_return_visit(*, case_id: int, now: datetime.datetime) -> bool:
+    """No rating in time: ask the holding center to make the return visit, once."""
+    with transaction.atomic():
+        claimed = Case.objects.filter(
+            pk=case_id,
+            return_visit_requested_at__isnull=True,
+            status=CaseStatus.REPLIED,
+            reply_approved=True,
+            rating_due_at__lte=now,
+        ).update(return_visit_requested_at=now)
+        if not claimed:
+            return False
+        case = Case.objects.get(pk=case_id)
+        _notify(
+            _center_operators(case.holder_code),
+            case,
+            EventKind.RETURN_VISIT,
+            _("Case %(number)s: no rating yet, please make the return visit")
+            % {"number": case.number},
+        )
+        return True
