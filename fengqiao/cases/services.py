@@ -83,20 +83,26 @@ def is_administrator(user: Any) -> bool:
 
 
 def is_holder(user: Any, case: Case) -> bool:
-    """An operator of the center (or the grid worker of the grid) that holds the case."""
+    """An operator of the center (or the grid worker of the grid) that holds the case; an
+    administrator whose scope covers it."""
     if is_administrator(user):
-        return True
-    if user.role == Role.CENTER_OPERATOR:
-        return bool(user.scope_code == case.holder_code)
-    if user.role == Role.GRID_WORKER:
+        return bool(user.covers(case.territory_code))
+    if user.role in (Role.CENTER_OPERATOR, Role.GRID_WORKER):
         return bool(user.scope_code == case.holder_code)
     return False
 
 
+def is_center_holder(user: Any, case: Case) -> bool:
+    """The holder, when it is a center: accepting, rejecting and dispatching are a center's
+    work (a grid worker resolves on the spot or escalates)."""
+    return is_holder(user, case) and user.role != Role.GRID_WORKER
+
+
 def is_supervisor(user: Any, case: Case) -> bool:
-    """A center operator at the holding level or above (督办 comes from a center)."""
+    """A center operator at the holding level or above (督办 comes from a center); an
+    administrator whose scope covers the case."""
     if is_administrator(user):
-        return True
+        return bool(user.covers(case.territory_code))
     return user.role == Role.CENTER_OPERATOR and is_within(case.holder_code, user.scope_code)
 
 
@@ -898,7 +904,7 @@ def _accept(case: Case, *, actor: Any, now: datetime.datetime) -> None:
 @transaction.atomic
 def case_accept(*, case: Case, actor: Any, version: int | None = None) -> Case:
     case = _locked(case, version)
-    _require(is_holder(actor, case), _("Only the center holding the case can accept it."))
+    _require(is_center_holder(actor, case), _("Only the center holding the case can accept it."))
     if case.status != CaseStatus.SUBMITTED:
         raise _refuse(case, _("accept"))
     _accept(case, actor=actor, now=timezone.now())
@@ -908,7 +914,7 @@ def case_accept(*, case: Case, actor: Any, version: int | None = None) -> Case:
 @transaction.atomic
 def case_reject(*, case: Case, actor: Any, reason: str, version: int | None = None) -> Case:
     case = _locked(case, version)
-    _require(is_holder(actor, case), _("Only the center holding the case can reject it."))
+    _require(is_center_holder(actor, case), _("Only the center holding the case can reject it."))
     if case.status != CaseStatus.SUBMITTED:
         raise _refuse(case, _("reject"))
     reason = _require_note(reason, _("the reason for not accepting the case"))
@@ -1051,10 +1057,7 @@ def case_dispatch(
 ) -> Case:
     """派单: to a lead department plus co-handlers (中心吹哨、部门报到)."""
     case = _locked(case, version)
-    _require(
-        is_holder(actor, case) and actor.role != Role.GRID_WORKER,
-        _("Only the center holding the case can dispatch it."),
-    )
+    _require(is_center_holder(actor, case), _("Only the center holding the case can dispatch it."))
     if case.status != CaseStatus.ACCEPTED:
         raise _refuse(case, _("dispatch"))
     co = [d for d in (co_departments or []) if d.pk != department.pk]
@@ -1634,3 +1637,25 @@ def case_request_return_visit(*, case_id: int, now: datetime.datetime) -> bool:
             % {"number": case.number},
         )
         return True
+
+
+# ---------------------------------------------------------------------------------------
+# The inbox
+
+
+def notification_mark_read(*, notification: Notification, user: Any) -> bool:
+    """Mark one of the user's own notifications read; False if it already was."""
+    if notification.user_id != user.pk:
+        raise PermissionDenied(_("This notification is not yours."))
+    return bool(
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+            read_at=timezone.now()
+        )
+    )
+
+
+def notifications_mark_all_read(*, user: Any) -> int:
+    """Mark every unread notification of the user read; how many were."""
+    return Notification.objects.filter(user_id=user.pk, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

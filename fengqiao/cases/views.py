@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from fengqiao.cases import selectors
+from fengqiao.cases import selectors, services
 from fengqiao.cases.choices import (
     CaseStatus,
     CaseType,
@@ -695,9 +695,7 @@ def notification_read(request: StaffRequest, pk: int) -> HttpResponse:
         pk=pk,
         user_id=request.user.pk,
     )
-    Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
+    services.notification_mark_read(notification=notification, user=request.user)
     if request.POST.get("open") and notification.case is not None:
         return redirect("cases:detail", notification.case.number)
     return redirect(_next_url(request, reverse("cases:inbox")))
@@ -707,9 +705,6 @@ def notification_read(request: StaffRequest, pk: int) -> HttpResponse:
 @require_POST
 def notifications_read_all(request: StaffRequest) -> HttpResponse:
     """Mark every unread notification of the user read."""
-    count = Notification.objects.filter(user_id=request.user.pk, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
-    if count:
+    if services.notifications_mark_all_read(user=request.user):
         messages.success(request, _("All notifications marked read."))
     return redirect(_next_url(request, reverse("cases:inbox")))

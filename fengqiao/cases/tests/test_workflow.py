@@ -343,3 +343,39 @@ def test_deadline_state_is_derived(world: World, clock: Any, noise: Category) ->
     assert state() == DeadlineState.YELLOW
     clock.move_to(datetime.datetime(2026, 6, 10, 0, 30, tzinfo=SHANGHAI))
     assert state() == DeadlineState.RED
+
+
+def test_a_grid_worker_cannot_accept_or_reject_their_own_report(
+    world: World, clock: Any, noise: Category
+) -> None:
+    grid_worker = world.a.users["grid_worker"]
+    case = submit(world, noise, channel=Channel.GRID_WORKER, actor=grid_worker)
+    with pytest.raises(PermissionDenied):
+        case_accept(case=case, actor=grid_worker)
+    with pytest.raises(PermissionDenied):
+        case_reject(case=case, actor=grid_worker, reason="不需要")
+
+
+def test_an_administrators_scope_limits_what_they_may_do(
+    world: World, clock: Any, noise: Category
+) -> None:
+    from fengqiao.org.choices import Role
+    from fengqiao.org.services import staff_create
+
+    township_admin = staff_create(
+        username="admin_a",
+        password="Test-pass-2026",
+        full_name="双堰管理员",
+        role=Role.ADMINISTRATOR,
+        scope_code=world.a.area.territory_code,
+    )
+    in_b = submit(world, noise, territory_code=world.b.household.territory_code)
+    with pytest.raises(PermissionDenied):
+        case_accept(case=in_b, actor=township_admin)
+    in_a = submit(world, noise)
+    case_accept(case=in_a, actor=township_admin)
+    case_reject(
+        case=submit(world, noise, territory_code=world.b.household.territory_code),
+        actor=world.admin,
+        reason="测试",
+    )
