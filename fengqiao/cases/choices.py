@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CaseType(models.TextChoices):
@@ -14,9 +15,9 @@ class CaseType(models.TextChoices):
 
 class Channel(models.TextChoices):
     WINDOW = "window", _("Walk-in window")
-    PHONE = "phone", _("Phone")
+    PHONE = "phone", pgettext_lazy("channel", "Phone")
     QR_DOORPLATE = "qr", _("QR doorplate")
-    GRID_WORKER = "grid", _("Grid worker")
+    GRID_WORKER = "grid", pgettext_lazy("channel", "Grid worker")
     MOBILE_APP = "app", _("Mobile app")
     PROVINCIAL = "provincial", _("Provincial platform")
     API = "api", _("API")
@@ -99,26 +100,26 @@ class DeadlineState(models.TextChoices):
 class EventKind(models.TextChoices):
     """Every move of the case loop; each writes exactly one event."""
 
-    SUBMIT = "submit", _("Submitted")
-    ACCEPT = "accept", _("Accepted")
-    REJECT = "reject", _("Rejected")
-    RESOLVE_ON_SPOT = "resolve_on_spot", _("Resolved on the spot")
-    ESCALATE = "escalate", _("Escalated")
-    DISPATCH = "dispatch", _("Dispatched")
-    SIGN = "sign", _("Signed for")
-    RETURN = "return", _("Returned as not ours")
-    HARD_REQUEST = "hard_request", _("Hard matter requested")
-    HARD_DECISION = "hard_decision", _("Hard matter decided")
-    EXTENSION_REQUEST = "extension_request", _("Extension requested")
-    EXTENSION_DECISION = "extension_decision", _("Extension decided")
-    SUPERVISE = "supervise", _("Supervision notice")
-    WARN = "warn", _("Deadline warning")
-    REPLY = "reply", _("Replied")
-    REVIEW_APPROVE = "review_approve", _("Reply approved")
-    REVIEW_SEND_BACK = "review_send_back", _("Reply sent back")
-    RATE = "rate", _("Rated")
-    REOPEN = "reopen", _("Reopened")
-    RETURN_VISIT = "return_visit", _("Return visit")
-    MERGE = "merge", _("Merged")
-    MERGED_INTO = "merged_into", _("Merged into another case")
-    CLOSE = "close", _("Closed")
+    SUBMIT = "submit", pgettext_lazy("event", "Submitted")
+    ACCEPT = "accept", pgettext_lazy("event", "Accepted")
+    REJECT = "reject", pgettext_lazy("event", "Rejected")
+    RESOLVE_ON_SPOT = "resolve_on_spot", pgettext_lazy("event", "Resolved on the spot")
+    ESCALATE = "escalate", pgettext_lazy("event", "Escalated")
+    DISPATCH = "dispatch", pgettext_lazy("event", "Dispatched")
+    SIGN = "sign", pgettext_lazy("event", "Signed for")
+    RETURN = "return", pgettext_lazy("event", "Returned as not ours")
+    HARD_REQUEST = "hard_request", pgettext_lazy("event", "Hard matter requested")
+    HARD_DECISION = "hard_decision", pgettext_lazy("event", "Hard matter decided")
+    EXTENSION_REQUEST = "extension_request", pgettext_lazy("event", "Extension requested")
+    EXTENSION_DECISION = "extension_decision", pgettext_lazy("event", "Extension decided")
+    SUPERVISE = "supervise", pgettext_lazy("event", "Supervision notice")
+    WARN = "warn", pgettext_lazy("event", "Deadline warning")
+    REPLY = "reply", pgettext_lazy("event", "Replied")
+    REVIEW_APPROVE = "review_approve", pgettext_lazy("event", "Reply approved")
+    REVIEW_SEND_BACK = "review_send_back", pgettext_lazy("event", "Reply sent back")
+    RATE = "rate", pgettext_lazy("event", "Rated")
+    REOPEN = "reopen", pgettext_lazy("event", "Reopened")
+    RETURN_VISIT = "return_visit", pgettext_lazy("event", "Return visit")
+    MERGE = "merge", pgettext_lazy("event", "Merged")
+    MERGED_INTO = "merged_into", pgettext_lazy("event", "Merged into another case")
+    CLOSE = "close", pgettext_lazy("event", "Closed")

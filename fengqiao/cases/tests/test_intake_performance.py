@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from fengqiao.cases.choices import CaseStatus, CaseType, Channel, EventKind, ReporterKind
 from fengqiao.cases.deadlines import due_after, policy_for, warn_time
@@ -186,7 +187,7 @@ def test_intake_rows(world: World, clock: Any, noise: Category) -> None:
     assert (event.kind, event.actor, event.actor_body) == (
         EventKind.SUBMIT,
         operator,
-        "Governance center",
+        gettext("Governance center"),  # written in the language active at the time
     )
     assert event.data == {"channel": "window", "holder": world.a.area.territory_code}
     notification = Notification.objects.get(case=case)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 
 from fengqiao.cases.choices import (
     CaseStatus,
@@ -46,6 +47,13 @@ from fengqiao.conftest import World
 from fengqiao.org.models import Department
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Any:
+    """Messages are checked in English here (Chinese is the default elsewhere)."""
+    with translation.override("en"):
+        yield
 
 
 def submit(world: World, category: Category, **overrides: Any) -> Case:
