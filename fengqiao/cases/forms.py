@@ -207,10 +207,30 @@ class IntakeForm(forms.Form):
         return f"web:{self.user.pk}:{self.cleaned_data['idempotency_key']}"
 
 
-class GridReportForm(IntakeForm):
-    """A grid worker's report from the field: the place defaults to their grid."""
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
 
-    field_order = ["case_type", "category", "title", "description", "address", "urgency"]
+
+class PhotosField(forms.FileField):
+    """Up to six photos or documents; their content is checked by the attachment service."""
+
+    widget = MultipleFileInput(attrs={"accept": "image/*,.pdf,.docx,.xlsx"})
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        return [super(PhotosField, self).clean(item, initial) for item in files]
+
+
+class GridReportForm(IntakeForm):
+    """A grid worker's report from the field: the place defaults to their grid; photos
+    taken on the spot go with it."""
+
+    photos = PhotosField(
+        label=_("Photos (up to 6)"),
+        required=False,
+        help_text=_("Taken with the phone's camera or chosen from its gallery."),
+    )
+    field_order = ["case_type", "category", "title", "description", "photos", "address", "urgency"]
 
 
 class CenterIntakeForm(IntakeForm):

@@ -33,6 +33,7 @@ urlpatterns: list[URLPattern] = [
     path("inbox/read-all/", views.notifications_read_all, name="notifications_read_all"),
     path("requests/<int:pk>/decide/", views.decide, name="decide"),
     path("<case_number:number>/", views.detail, name="detail"),
+    path("<case_number:number>/files/<int:pk>/", views.attachment, name="attachment"),
     # One URL name per move (cases:accept, cases:dispatch …), all answered by ``act``.
     *[
         path(f"<case_number:number>/{name}/", views.act, {"action": name}, name=name)

@@ -22,17 +22,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fengqiao.cases import selectors, services
+from fengqiao.cases.attachments import attachments_add_many
 from fengqiao.cases.choices import (
     CaseStatus,
     CaseType,
@@ -67,7 +68,7 @@ from fengqiao.cases.forms import (
     SignForm,
     SuperviseForm,
 )
-from fengqiao.cases.models import Case, Notification
+from fengqiao.cases.models import Case, CaseAttachment, Notification
 from fengqiao.cases.services import (
     case_accept,
     case_decide_request,
@@ -411,6 +412,7 @@ def detail(request: StaffRequest, number: str) -> HttpResponse:
         "case": case,
         "events": events,
         "reporters": selectors.case_reporters(case),
+        "attachments": list(case.attachments.order_by("id")),
         "requests": requests,
         "pending_requests": pending,
         "co_departments": list(selectors.case_co_departments(case)),
@@ -565,28 +567,55 @@ def report(request: StaffRequest) -> HttpResponse:
     user = request.user
     if user.role != Role.GRID_WORKER:
         raise PermissionDenied
-    form = GridReportForm(request.POST or None, user=user)
+    form = GridReportForm(request.POST or None, request.FILES or None, user=user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            case, created = case_submit(
-                case_type=CaseType(data["case_type"]),
-                category=data["category"],
-                channel=Channel.GRID_WORKER,
-                title=data["title"],
-                description=data["description"],
-                territory_code=user.scope_code,
-                address=data["address"],
-                urgency=Urgency(data["urgency"]),
-                idempotency_key=form.service_key(),
-                actor=user,
-            )
+            # The case and its photos together, or neither: a refused photo leaves no case.
+            with transaction.atomic():
+                case, created = case_submit(
+                    case_type=CaseType(data["case_type"]),
+                    category=data["category"],
+                    channel=Channel.GRID_WORKER,
+                    title=data["title"],
+                    description=data["description"],
+                    territory_code=user.scope_code,
+                    address=data["address"],
+                    urgency=Urgency(data["urgency"]),
+                    idempotency_key=form.service_key(),
+                    actor=user,
+                )
+                if created and data["photos"]:
+                    attachments_add_many(
+                        case=case,
+                        uploaded_files=data["photos"],
+                        actor=user,
+                        event=case.events.order_by("id").first(),
+                    )
         except ValidationError as error:
             form.add_error(None, error.messages)
         else:
             _received(request, case, created)
             return redirect("cases:detail", case.number)
     return render(request, "cases/report.html", {"form": form})
+
+
+@login_required
+@require_GET
+def attachment(request: StaffRequest, number: str, pk: int) -> FileResponse:
+    """An attachment of a case the user may see (never a public media URL: photos can show
+    people and homes)."""
+    case = get_object_or_404(Case.objects.visible_to(request.user), number=number)
+    item = get_object_or_404(CaseAttachment.objects.filter(case=case), pk=pk)
+    response = FileResponse(item.file.open("rb"), content_type=item.content_type)
+    response["Content-Disposition"] = (
+        content_disposition_header(
+            as_attachment=not item.content_type.startswith("image/"), filename=item.original_name
+        )
+        or ""
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _received(request: StaffRequest, case: Case, created: bool) -> None:
