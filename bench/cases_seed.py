@@ -29,12 +29,15 @@ Not generated: the timeline (``CaseEvent``), reporters, notifications, attachmen
 co-handling departments. Nothing measured on this data reads them; intake writes them and is
 measured with whatever they hold.
 
-Distribution: cases received over the last 1,000 days, fewer at weekends and slowly growing;
-双堰街道 (the county seat's street) receives a quarter of them, the other townships share the
-rest by households; most are closed (or rejected); the last weeks' cases are open in every
-state, more of them the younger they are, plus a small backlog of old open cases (hard
-matters, extensions). 双堰派出所 leads the public-security and registration matters of 双堰街道,
-which makes it the busiest department.
+Distribution: cases received over the last 1,000 days, fewer at weekends and slowly growing
+(planned for the full size, and generated a whole day at a time from the newest back, so a
+10,000-case table is the same county's most recent days: the same open workload, a short
+history); 双堰街道 (the county seat's street) receives a quarter of them, the other townships
+share the rest by households; most are closed (or rejected); the last weeks' cases are open
+in every state, more of them the younger they are (some accepted ones returned by a
+department), plus a small backlog of old open cases (hard matters, extensions). 双堰派出所
+leads the public-security and registration matters of 双堰街道, which makes it the busiest
+department.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ import os
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -440,6 +443,8 @@ class _Generator:
         reply_text = rating = ""
         reply_approved = False
         version = 1
+        # Back at the center after a department returned it as not theirs (退单).
+        returned = int(status == "accepted" and not directly and rng.random() < 0.2)
         if status == "rejected":
             closed = later(created, 0.2, 8)
             version = 2
@@ -461,6 +466,7 @@ class _Generator:
                     extension = rng.choice((5, 10, 15, 20, 30))
                     reply_due += datetime.timedelta(days=extension)
                 warn = reply_due - datetime.timedelta(hours=policy.yellow_hours)
+            version += 2 * returned  # dispatched, then returned
             if status != "accepted" and not resolved_on_spot:
                 lead = suggested or township.government
                 dispatched = later(accepted, 0.05, 3) if not directly else accepted
@@ -532,7 +538,7 @@ class _Generator:
             dt(visit),
             is_hard,
             extension,
-            0,  # return_count
+            returned,  # return_count
             0,  # reopen_count
             reply_text,
             reply_approved,
@@ -642,9 +648,9 @@ class _Writer:
                 cursor.executemany(self.insert_sql, rows)
 
 
-def _day_counts(total: int, rng: random.Random, first: datetime.date) -> list[int]:
-    """``total`` split over the days: weekends 60 % of a weekday, growing by half over the
-    period (largest remainders, so the counts add up exactly)."""
+def _day_counts(total: int, first: datetime.date) -> list[int]:
+    """``total`` split over the ``DAYS`` days from ``first``: weekends 60 % of a weekday,
+    growing by half over the period (largest remainders, so the counts add up exactly)."""
     weights = []
     for offset in range(DAYS):
         day = first + datetime.timedelta(days=offset)
@@ -659,19 +665,25 @@ def _day_counts(total: int, rng: random.Random, first: datetime.date) -> list[in
 
 
 def _moments(
-    rng: random.Random, day: datetime.date, count: int, tz: Any, now: datetime.datetime
-) -> Iterator[datetime.datetime]:
-    """``count`` receipt times on a local ``day``, in order: mostly office hours."""
-    seconds = sorted(
-        int(rng.gauss(13 * 3600, 3.5 * 3600)) % 86400
-        if rng.random() < 0.85
-        else rng.randrange(86400)
-        for _ in range(count)
-    )
+    rng: random.Random,
+    day: datetime.date,
+    count: int,
+    tz: Any,
+    now: datetime.datetime,
+) -> list[datetime.datetime]:
+    """``count`` receipt times on a local ``day``, in order: mostly office hours. Today only
+    the part of the day gone by so far, so no case is received in the future."""
     midnight = datetime.datetime.combine(day, datetime.time(), tzinfo=tz).astimezone(datetime.UTC)
-    for second in seconds:
+    seconds = []
+    for _ in range(count):
+        if rng.random() < 0.85:
+            second = int(rng.gauss(13 * 3600, 3.5 * 3600)) % 86400
+        else:
+            second = rng.randrange(86400)
         moment = midnight + datetime.timedelta(seconds=second, microseconds=rng.randrange(10**6))
-        yield min(moment, now - datetime.timedelta(seconds=1))
+        if moment < now:
+            seconds.append(moment)
+    return sorted(seconds)
 
 
 def case_count() -> int:
@@ -683,8 +695,14 @@ def case_count() -> int:
 def grow(
     to: int, *, world: World | None = None, progress: Callable[[str], None] | None = None
 ) -> dict[str, Any]:
-    """Add generated cases until the table holds ``to``; one transaction. Returns what was
-    written and how fast."""
+    """Add generated cases, whole days at a time from the newest back, until the table holds
+    at least ``to``; one transaction. Returns what was written and how fast.
+
+    The days and how many cases each receives are planned for the full size (``FULL``), so a
+    small table is the same county soon after it started using the platform: the same daily
+    intake and the same open workload, only a short history; growing it adds older days,
+    almost all of them closed. Comparing the two measures what the size of the history costs.
+    """
     from django.db import connection, transaction
     from django.utils import timezone
 
@@ -693,25 +711,30 @@ def grow(
     _check_columns()
     world = world or prepare_world()
     have = case_count()
-    wanted = to - have
-    if wanted <= 0:
+    if have >= to:
         return {"cases": have, "written": 0}
     started = time.perf_counter()
     now = timezone.now().astimezone(datetime.UTC)
     tz = timezone.get_current_timezone()
-    rng = random.Random(f"{SEED}:cases:{have}")
-    generator = _Generator(world, rng, now, connection.vendor)
     today = now.astimezone(tz).date()
     first = today - datetime.timedelta(days=DAYS - 1)
+    plan = _day_counts(FULL.get(connection.vendor, FULL["sqlite"]), first)
     counters = dict(CaseNumberCounter.objects.filter(county_code=COUNTY).values_list("day", "last"))
     writer = _Writer()
+    generator = _Generator(world, random.Random(), now, connection.vendor)
     rows: list[tuple[Any, ...]] = []
     written = 0
     with transaction.atomic():
-        for offset, count in enumerate(_day_counts(wanted, rng, first)):
+        for offset in range(DAYS - 1, -1, -1):
+            if have + written + len(rows) >= to:
+                break
             day = first + datetime.timedelta(days=offset)
-            sequence = counters.get(day, 0)
-            for moment in _moments(rng, day, count, tz, now):
+            if day in counters:
+                continue  # generated before (or intake has numbered cases that day)
+            # Each day from its own seed: the same cases whatever order days are made in.
+            rng = generator.rng = random.Random(f"{SEED}:cases:{day}")
+            sequence = 0
+            for moment in _moments(rng, day, plan[offset], tz, now):
                 sequence += 1
                 rows.append(generator.case(moment, f"{COUNTY}-{day:%Y%m%d}-{sequence:05d}"))
             counters[day] = sequence

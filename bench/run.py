@@ -17,7 +17,8 @@ environment names the benchmark database (``python -m bench.run --stage NAME …
    queries on every page, median under 100 ms);
 3. ``roster_import``: a 100,000-person roster import (target: under 60 s, memory that does
    not grow with the file), when ``bench/roster_import.py`` is there;
-4. the case loop (``--stages cases`` runs these alone, on the county of the first stage):
+4. the case loop (``--stages cases`` runs only these: after seeding the county, or with
+   ``--reuse`` on the county already there):
    ``workdays_add`` (adding working days: at least 200,000 calls/s), ``cases_seed`` (the case
    world and 10,000 generated cases), ``cases_worklists`` (a center's and a department's
    worklists at 10,000 cases, then at 1,000,000 on PostgreSQL or 200,000 on SQLite: constant
@@ -27,6 +28,9 @@ environment names the benchmark database (``python -m bench.run --stage NAME …
    core).
 
 The figures are printed as a Markdown table and written to ``var/bench/results-<db>.json``.
+``--name NAME`` gives a run a database (``var/bench/NAME.sqlite3`` or ``NAME``) and a results
+file (``results-NAME-<db>.json``) of its own, so that runs side by side do not drop each
+other's database.
 """
 
 from __future__ import annotations
@@ -164,7 +168,8 @@ def run_in_subprocess(stage: str, database: str) -> dict[str, Any]:
 def machine(database: str) -> dict[str, Any]:
     info: dict[str, Any] = {
         "date": datetime.date.today().isoformat(),
-        "command": f"python -m bench.run --database {database}",
+        "command": f"python -m bench.run --database {database}"
+        + "".join(f" {arg}" for arg in sys.argv[1:] if arg not in ("--database", database)),
         "nproc": os.cpu_count(),
         "cpu": _proc_value("/proc/cpuinfo", "model name"),
         "memory_gb": _memory_gb(),
@@ -409,7 +414,8 @@ def main(argv: list[str] | None = None) -> int:
     report = markdown(database, info, results)
     print()
     print(report)
-    output = BENCH_DIR / f"results-{database}.json"
+    # A run with a database of its own keeps its figures apart too.
+    output = BENCH_DIR / f"results-{arguments.name + '-' if arguments.name else ''}{database}.json"
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(
         json.dumps({"machine": info, "results": results}, ensure_ascii=False, indent=2) + "\n"

@@ -511,6 +511,7 @@ _INPUT_FIELDS = frozenset(
         "longitude",
         "holder_code",
         "level",
+        "idempotency_key",
     }
 )
 _not_input: list[str] = []
@@ -555,7 +556,8 @@ def _received(item: CaseInput, *, actor: Any, now: datetime.datetime) -> tuple[C
     # same errors. Left out, because each would cost a query and cannot fail: the foreign
     # keys of objects in hand (category, actor) or from the routing table, the uniqueness of
     # a random uuid and of an idempotency key just looked up (the unique index still guards
-    # a race). The household is checked below, once per batch in ``case_submit_many``.
+    # a race). The household is checked by the callers with one probe (one per batch in
+    # ``case_submit_many``).
     case.full_clean(exclude=_unchecked_fields(), validate_unique=False)
     return case, routed
 

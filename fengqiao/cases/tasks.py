@@ -36,7 +36,7 @@ def _drain(
     raised nothing, which means the rest were claimed by a concurrent sweep)."""
     raised = 0
     while True:
-        batch = list(pending().values_list("id", flat=True)[:BATCH])
+        batch = list(pending().order_by().values_list("id", flat=True)[:BATCH])
         done = sum(raise_one(case_id=pk, now=now) for pk in batch)
         raised += done
         if len(batch) < BATCH or done == 0:

@@ -216,6 +216,9 @@ def test_invalid_input_is_refused_as_full_clean_would(
     with pytest.raises(ValidationError) as error:
         submit(item(world, noise, urgency="extreme"))
     assert "urgency" in error.value.message_dict
+    with pytest.raises(ValidationError) as error:
+        submit(item(world, noise, idempotency_key="k" * 101))
+    assert "idempotency_key" in error.value.message_dict
     assert not Case.objects.exists()
     assert not CaseNumberCounter.objects.exists()  # no number was used up
 
