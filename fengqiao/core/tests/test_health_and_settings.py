@@ -22,6 +22,17 @@ def test_healthz_names_the_engine_and_migration_state(client: Client) -> None:
     assert body["migrations"]["pending"] == []
 
 
+@pytest.mark.django_db
+def test_healthz_says_whether_next_years_holiday_schedule_is_known(client: Client) -> None:
+    import datetime
+
+    import time_machine
+
+    with time_machine.travel(datetime.datetime(2026, 11, 28, 12, tzinfo=datetime.UTC)):
+        state = client.get("/healthz").json()["working_days"]
+    assert state == {"last_known_year": 2026, "current_year_known": True, "next_year_known": False}
+
+
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("FENGQIAO_")}
     environment.update(env)
