@@ -144,7 +144,7 @@ def center_worklists(user: Any, now: datetime.datetime | None = None) -> list[Wo
         Worklist(
             "to_accept",
             _("New, to accept"),
-            _list_columns(held.filter(status=CaseStatus.SUBMITTED)).order_by("created_at"),
+            _list_columns(held.filter(status=CaseStatus.SUBMITTED)).order_by("created_at", "id"),
         ),
         Worklist(
             "to_dispatch",
@@ -158,27 +158,31 @@ def center_worklists(user: Any, now: datetime.datetime | None = None) -> list[Wo
             _("Returned by departments"),
             _with_return_note(
                 _list_columns(held.filter(status=CaseStatus.ACCEPTED, return_count__gt=0))
-            ).order_by("created_at"),
+            ).order_by("created_at", "id"),
         ),
         Worklist(
             "to_review",
             _("Replies to review"),
             _list_columns(
                 held.filter(status=CaseStatus.REPLIED, reply_approved=False), "reply_text"
-            ).order_by("replied_at"),
+            ).order_by("replied_at", "id"),
         ),
         Worklist(
-            "due_soon", _("Due soon"), _list_columns(due_soon(held, now)).order_by("reply_due_at")
+            "due_soon",
+            _("Due soon"),
+            _list_columns(due_soon(held, now)).order_by("reply_due_at", "id"),
         ),
         Worklist(
-            "overdue", _("Overdue"), _list_columns(overdue(held, now)).order_by("reply_due_at")
+            "overdue",
+            _("Overdue"),
+            _list_columns(overdue(held, now)).order_by("reply_due_at", "id"),
         ),
         Worklist(
             "return_visit",
             _("Return visits to make"),
             _list_columns(
                 held.filter(status=CaseStatus.REPLIED, reply_approved=True, rating_due_at__lt=now)
-            ).order_by("rating_due_at"),
+            ).order_by("rating_due_at", "id"),
         ),
     ]
 
@@ -191,18 +195,20 @@ def department_worklists(user: Any, now: datetime.datetime | None = None) -> lis
         Worklist(
             "to_sign",
             _("To sign for"),
-            _list_columns(led.filter(status=CaseStatus.DISPATCHED)).order_by("sign_due_at"),
+            _list_columns(led.filter(status=CaseStatus.DISPATCHED)).order_by("sign_due_at", "id"),
         ),
         Worklist(
             "in_progress",
             _("In progress"),
-            _list_columns(led.filter(status=CaseStatus.IN_PROGRESS)).order_by("reply_due_at"),
+            _list_columns(led.filter(status=CaseStatus.IN_PROGRESS)).order_by("reply_due_at", "id"),
         ),
         Worklist(
-            "due_soon", _("Due soon"), _list_columns(due_soon(led, now)).order_by("reply_due_at")
+            "due_soon",
+            _("Due soon"),
+            _list_columns(due_soon(led, now)).order_by("reply_due_at", "id"),
         ),
         Worklist(
-            "overdue", _("Overdue"), _list_columns(overdue(led, now)).order_by("reply_due_at")
+            "overdue", _("Overdue"), _list_columns(overdue(led, now)).order_by("reply_due_at", "id")
         ),
     ]
 
@@ -245,7 +251,7 @@ def pending_requests(user: Any) -> QuerySet[CaseRequest]:
     return (
         CaseRequest.objects.filter(status=RequestStatus.PENDING, department_id=user.department_id)
         .select_related("case", "requested_by")
-        .order_by("created_at")
+        .order_by("created_at", "id")
     )
 
 
@@ -255,7 +261,7 @@ def center_requests(user: Any) -> QuerySet[CaseRequest]:
     return (
         CaseRequest.objects.filter(status=RequestStatus.PENDING, case__in=_held(user).values("pk"))
         .select_related("case", "department", "requested_by")
-        .order_by("created_at")
+        .order_by("created_at", "id")
     )
 
 
