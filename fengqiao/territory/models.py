@@ -8,11 +8,12 @@ territory it belongs to, and is read through ``visible_to`` (see fengqiao.core.s
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from fengqiao.core.geo import latitude_field, longitude_field
 from fengqiao.core.privacy import EncryptedSensitiveField, lookup_digest
 from fengqiao.core.scoping import TerritoryScopedQuerySet
 from fengqiao.territory.choices import AreaKind, AreaLevel, Relation, Sex
@@ -187,22 +188,8 @@ class Household(models.Model):
     building = models.CharField(_("building"), max_length=20, blank=True)
     entrance = models.CharField(_("unit (entrance)"), max_length=20, blank=True)
     room = models.CharField(_("room"), max_length=20, blank=True)
-    latitude = models.DecimalField(
-        _("latitude"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(-90), MaxValueValidator(90)],
-    )
-    longitude = models.DecimalField(
-        _("longitude"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(-180), MaxValueValidator(180)],
-    )
+    latitude = latitude_field()
+    longitude = longitude_field()
     head_name = models.CharField(_("head of household"), max_length=50, blank=True)
     member_count = models.PositiveSmallIntegerField(_("members"), default=0)
     created_at = models.DateTimeField(auto_now_add=True)
