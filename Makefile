@@ -31,7 +31,7 @@ var/demo.env: | $(VENV)/.installed
 
 demo: assets var/demo.env
 	set -a && . var/demo.env && set +a && \
-	$(PY) manage.py migrate --noinput -v 0 && \
+	$(PY) manage.py migrate --noinput -v 0 && $(PY) manage.py createcachetable && \
 	$(PY) manage.py prepare_demo --port $(PORT) && \
 	PORT=$(PORT) exec bin/serve
 

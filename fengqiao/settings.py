@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "fengqiao.territory",
     "fengqiao.workdays",
     "fengqiao.cases",
+    "fengqiao.bulletins",
+    "fengqiao.doorplates",
 ]
 
 MIDDLEWARE = [
@@ -107,6 +109,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_SQLITE_NAME", "") or None}
     # The embedded database lives under var/, which a fresh checkout does not have yet.
     VAR_DIR.mkdir(parents=True, exist_ok=True)
+# The cache is shared by every app worker: the residents' rate limits and one-time codes
+# must hold across processes. A Redis URL in production; the database otherwise, so the
+# embedded default needs no other service (``createcachetable`` makes its table).
+CACHE_URL = env_str("CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "fengqiao_cache",
+        }
+    )
+}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts and login security -----------------------------------------------------------

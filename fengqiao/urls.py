@@ -13,5 +13,9 @@ urlpatterns = [
     path("territory/roster/", include("fengqiao.territory.roster_urls")),
     path("territory/", include("fengqiao.territory.urls")),
     path("cases/", include("fengqiao.cases.urls")),
+    path("bulletins/", include("fengqiao.bulletins.urls")),
+    path("doorplates/", include("fengqiao.doorplates.staff_urls")),
+    # The address printed in every plate's QR code: short, so the code stays small.
+    path("d/", include("fengqiao.doorplates.urls")),
     path("admin/", admin.site.urls),
 ]
