@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "fengqiao.cases",
     "fengqiao.bulletins",
     "fengqiao.doorplates",
+    "fengqiao.residents",
 ]
 
 MIDDLEWARE = [

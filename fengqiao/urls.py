@@ -16,6 +16,6 @@ urlpatterns = [
     path("bulletins/", include("fengqiao.bulletins.urls")),
     path("doorplates/", include("fengqiao.doorplates.staff_urls")),
     # The address printed in every plate's QR code: short, so the code stays small.
-    path("d/", include("fengqiao.doorplates.urls")),
+    path("d/", include("fengqiao.residents.urls")),
     path("admin/", admin.site.urls),
 ]
