@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: demo test lint pytest assets setup browser-deps bench bench-sqlite bench-postgres lock messages clean
+.PHONY: demo test lint pytest assets setup browser-deps print-deps bench bench-sqlite bench-postgres lock messages clean
 
 $(VENV)/.installed: requirements/lock.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,7 +29,7 @@ var/demo.env: | $(VENV)/.installed
 	mkdir -p var
 	$(PY) manage.py generate_keys > $@.tmp && mv $@.tmp $@
 
-demo: assets var/demo.env
+demo: assets var/demo.env print-deps
 	set -a && . var/demo.env && set +a && \
 	$(PY) manage.py migrate --noinput -v 0 && $(PY) manage.py createcachetable && \
 	$(PY) manage.py prepare_demo --port $(PORT) && \
@@ -49,7 +49,15 @@ browser-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	    chromium fonts-noto-cjk >/dev/null; }
 
-pytest: assets browser-deps
+# Printed doorplates embed a TrueType CJK font (WenQuanYi Micro Hei); the tests rasterise the
+# PDFs with poppler. Both from the distribution's packages, installed once.
+print-deps:
+	@test -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc && command -v pdftoppm >/dev/null || { \
+	  echo "Installing fonts-wqy-microhei and poppler-utils (Debian packages) for printing doorplates"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    fonts-wqy-microhei poppler-utils >/dev/null; }
+
+pytest: assets browser-deps print-deps
 	$(VENV)/bin/pytest -n 2 --dist loadgroup -q
 
 test: lint pytest

@@ -56,7 +56,14 @@ SQLITE_FILE = BENCH_DIR / "bench.sqlite3"
 PG_DATABASE = "fengqiao_bench"
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 CASE_STAGES = ("workdays_add", "cases_seed", "cases_worklists", "cases_sweep", "cases_intake")
-STAGES = ("seed_county", "household_list", "roster_import", *CASE_STAGES)
+STAGES = (
+    "seed_county",
+    "household_list",
+    "roster_import",
+    *CASE_STAGES,
+    "doorplates_print",
+    "disputes",
+)
 # Names for several stages at once.
 GROUPS = {"cases": CASE_STAGES}
 RESULT_MARKER = "BENCH-RESULT "
@@ -69,6 +76,9 @@ TARGETS = {
     "worklists": "same queries at every size; median < 100 ms; ≤ 2 × the time at 10,000",
     "sweep": "newly overdue found in < 2 s; nothing due: milliseconds",
     "intake": "≥ 1,000 cases/s on one core (one process)",
+    "doorplates": "5,096 plates < 60 s; memory flat",
+    "disputes": "register page median < 100 ms, same queries on every page; "
+    "化解率 by township < 100 ms; agreement PDF < 1 s",
 }
 
 
@@ -268,7 +278,44 @@ def markdown(database: str, info: dict[str, Any], results: dict[str, dict[str, A
     else:
         lines.append(f"| roster import | {_not_run(roster)} | {TARGETS['roster']} |")
     lines += _case_lines(results)
+    plates = results.get("doorplates_print")
+    if plates is not None:
+        if "plates" in plates:
+            lines.append(
+                f"| doorplates: A4 PDF sheet, {plates['township']} ({plates['plates']:,} plates, "
+                f"{plates['pages']} pages; {plates['plates_issued']:,} issued first in "
+                f"{plates['issue_seconds']} s) | **{plates['print_seconds']} s** "
+                f"({plates['plates_per_second']} plates/s); peak RSS {plates['peak_rss_mb']} MB "
+                f"(after a village: {plates.get('village', {}).get('peak_rss_mb', '?')} MB) | "
+                f"{TARGETS['doorplates']} |"
+            )
+        else:
+            lines.append(f"| doorplates | {_not_run(plates)} | {TARGETS['doorplates']} |")
+    lines += _dispute_lines(results.get("disputes"))
     return "\n".join(lines)
+
+
+def _dispute_lines(result: dict[str, Any] | None) -> list[str]:
+    """The dispute register's rows (bench/disputes.py), when that stage ran."""
+    if result is None:
+        return []
+    if "first_page" not in result:
+        return [f"| disputes | {_not_run(result)} | {TARGETS['disputes']} |"]
+    first, last, opened = result["first_page"], result["last_page"], result["county_this_year"]
+    rate, pdf = result["rate_by_township"], result["agreement_pdf"]
+    return [
+        f"| dispute register, {result['township']} over ten years ({result['list_pages']} pages of "
+        f"{result['disputes']:,} disputes, {result['parties']:,} parties), county operator: "
+        f"median / p90 | page 1: **{first['median_ms']}** / {first['p90_ms']} ms · page "
+        f"{last['page']}: **{last['median_ms']}** / {last['p90_ms']} ms · as it opens (county, "
+        f"this year): {opened['median_ms']} / {opened['p90_ms']} ms; queries {first['queries']} / "
+        f"{last['queries']} / {opened['queries']} | {TARGETS['disputes']} |",
+        f"| 化解率 by township, this year ({rate['townships']} townships; county "
+        f"{result['rate_county']['rate']}) | **{rate['median_ms']} ms** ({rate['queries']} "
+        f"queries); county figure {result['rate_county']['median_ms']} ms | < 100 ms |",
+        f"| mediation agreement PDF (archive copy; all copies) | **{pdf['median_ms']} ms**; "
+        f"{result['agreement_pdf_all_copies']['median_ms']} ms | < 1 s |",
+    ]
 
 
 def _case_lines(results: dict[str, dict[str, Any]]) -> list[str]:

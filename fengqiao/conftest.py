@@ -4,6 +4,8 @@ built through the services (never fixtures files)."""
 from __future__ import annotations
 
 import datetime
+import importlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,8 +32,11 @@ VALID_FROM = datetime.date(2023, 6, 30)
 
 
 def make_id_number(region: str = "520524", birth: str = "19800101", seq: int = 1) -> str:
-    """A valid 18-character citizen ID number (synthetic) with the right check character."""
-    first17 = f"{region}{birth}{seq:03d}"
+    """A valid 18-character citizen ID number (synthetic) with the right check character.
+    The sequence has three digits: each further thousand moves the birth year on by one, so
+    every ``seq`` gives a distinct number."""
+    year = int(birth[:4]) + seq // 1000
+    first17 = f"{region}{year:04d}{birth[4:]}{seq % 1000:03d}"
     return first17 + check_character(first17)
 
 
@@ -225,3 +230,41 @@ def world(db: Any) -> World:
 @pytest.fixture
 def department(world: World) -> Department:
     return Department.objects.get(name="双堰街道派出所")
+
+
+# --- Browser tests (Playwright driving Debian's Chromium) ------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Playwright's sync API runs an event loop in this thread, and Django then refuses ORM
+    calls here (SynchronousOnlyOperation) although nothing in the test is asynchronous: the
+    loop only drives the browser. Allow them, for this test only."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def flushable_audit_log(live_server: Any) -> Iterator[None]:
+    """Logging in writes the append-only audit log, whose triggers refuse the DELETE that
+    empties an SQLite test database after a transactional test. Empty the log with the
+    triggers lifted, then put them back (PostgreSQL test databases have the purge switch)."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return
+    triggers = importlib.import_module("fengqiao.audit.migrations.0003_append_only_triggers")
+    with connection.cursor() as cursor:
+        for statement in triggers.SQLITE_DOWN:
+            cursor.execute(statement)
+        cursor.execute("DELETE FROM audit_auditentry")
+        for statement in triggers.SQLITE_UP:
+            cursor.execute(statement)

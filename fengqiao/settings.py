@@ -103,7 +103,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets readers go on while one writer writes; the pragmas run on every connection.
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-            "PRAGMA busy_timeout=10000; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
+            "PRAGMA busy_timeout=10000; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; "
+            # Checkpoints belong to the background worker (core.checkpoint_sqlite); a web
+            # process copies the log back itself only once it reaches 40 MB.
+            "PRAGMA wal_autocheckpoint=10000;"
         ),
         "transaction_mode": "IMMEDIATE",
     }
@@ -124,6 +127,15 @@ CACHES = {
         }
     )
 }
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django binds parameters on the client and never prepares; the few hot statements that
+    # run on a server-binding cursor (case intake) are prepared once per connection. Django
+    # turns preparing off entirely unless told; a transaction-pooling connection pooler that
+    # cannot keep prepared statements needs FENGQIAO_DATABASE_PREPARED=0.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        5 if env_bool("DATABASE_PREPARED", True) else None
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -238,12 +250,37 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 
+# The site's public address: the base of the links printed in doorplates' QR codes and sent
+# in text messages. Blank: the address a request came to (printing from the staff pages).
+PUBLIC_URL = env_str("PUBLIC_URL", "")
+# The TrueType CJK font embedded in generated PDFs (plates, agreements): Debian's
+# fonts-wqy-microhei, installed by the set-up (`make print-deps`).
+PDF_FONT_PATH = env_str("PDF_FONT", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+
+# --- Residents (码上办) ------------------------------------------------------------------
+# The SMS gateway: a dotted path to a backend class (fengqiao.residents.sms). The console
+# backend prints the message and lets the page show the code: for demos only (a deploy check
+# says so).
+RESIDENTS_SMS_BACKEND = env_str("SMS_BACKEND", "fengqiao.residents.sms.ConsoleSmsBackend")
+RESIDENTS_SMS_OPTIONS: dict[str, object] = {}
+RESIDENTS_RATING_REMINDER_HOURS = env_int("RATING_REMINDER_HOURS", 24)
+# Reverse proxies in front whose X-Forwarded-For is trusted (for residents' rate limits by IP).
+RESIDENTS_PROXY_COUNT = env_int("PROXY_COUNT", 0)
+
 # --- Logging ------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Doorplate tokens and tracking links are keys: no log line may carry one.
+    "filters": {"redact_tokens": {"()": "fengqiao.residents.logging.RedactTokensFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_tokens"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
@@ -254,5 +291,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.sweep_deadlines",
         "schedule": env_int("SWEEP_SECONDS", 300),
     },
+    "remind-unrated": {
+        "task": "residents.remind_unrated",
+        "schedule": env_int("RATING_REMINDER_SWEEP_SECONDS", 1800),
+    },
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    CELERY_BEAT_SCHEDULE["checkpoint-sqlite"] = {
+        "task": "core.checkpoint_sqlite",
+        "schedule": env_int("SQLITE_CHECKPOINT_SECONDS", 10),
+    }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -351,7 +351,9 @@ class _IntakeSql:
             f"SELECT 1 FROM {quote(household.db_table)} "  # noqa: S608
             f"WHERE {quote(household.pk.column)} = %s"
         )
-        self.inserts = {model: _Insert(model) for model in (Case, CaseReporter, CaseEvent)}
+        self.inserts: dict[type[Model], _Insert] = {
+            model: _Insert(model) for model in (Case, CaseReporter, CaseEvent)
+        }
         self.one_statement = _OneStatement(self.inserts) if vendor == "postgresql" else None
 
 
@@ -415,14 +417,40 @@ class _Insert:
             for f in meta.concrete_fields
         ]
         self.all_attnames = [f.attname for f in meta.concrete_fields]
+        self.auto_times = frozenset(
+            f.attname
+            for f in self.fields
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        )
+        # Fields whose pre_save only reads the attribute (Django's own Field.pre_save).
+        self.plain_pre_save = {
+            f.attname: type(f).pre_save is models.Field.pre_save for f in self.fields
+        }
+        # Rows per statement: the database's limit on parameters, for these columns.
+        self.batch_size = max(1, connection.ops.bulk_batch_size(self.fields, [None] * 1000))
 
     def _signalled(self) -> bool:
         return pre_save.has_listeners(self.model) or post_save.has_listeners(self.model)
 
-    def _values(self, obj: Model, into: list[Any]) -> None:
+    def _values(self, obj: Model, into: list[Any], now: datetime.datetime | None = None) -> None:
+        """The parameters of ``obj``'s row, as the compiler would give them. With ``now``,
+        the auto_now(_add) fields take that time (set on ``obj`` too), adapted once."""
         database = connections[DEFAULT_DB_ALIAS]
+        stored = obj.__dict__
+        adapted = database.ops.adapt_datetimefield_value(now) if now is not None else None
         for field, built_in, plain in self.plan:
-            value = field.pre_save(obj, True)
+            name = field.attname
+            if name in self.auto_times:
+                if now is None:
+                    value = field.pre_save(obj, True)
+                else:
+                    stored[name] = now
+                    into.append(adapted)
+                    continue
+            elif self.plain_pre_save[name]:
+                value = stored[name]
+            else:
+                value = field.pre_save(obj, True)
             # A built-in field saves None as NULL, and a text, whole-number, yes/no or key
             # field a value of exactly its own type as it is: the long way round for those is
             # most of the cost of preparing a row. Everything else (times, uuids, JSON, the
@@ -475,7 +503,7 @@ class _Insert:
                 self.model(**values).save(force_insert=True)
             return
         adapted = connection.ops.adapt_datetimefield_value(now)
-        size = max(1, connection.ops.bulk_batch_size(self.fields, list(rows)))
+        size = self.batch_size
         with _using(cursor) as using:
             for start in range(0, len(rows), size):
                 chunk = rows[start : start + size]
@@ -484,13 +512,13 @@ class _Insert:
                     self.row(values, adapted, params)
                 using.execute(self.head + ", ".join([self.row_sql] * len(chunk)), params)
 
-    def one(self, obj: Model, *, cursor: Any = None) -> None:
-        """Insert ``obj`` and set its primary key."""
+    def one(self, obj: Model, *, cursor: Any = None, now: datetime.datetime | None = None) -> None:
+        """Insert ``obj`` and set its primary key (``now``: see ``_values``)."""
         if self._signalled():
             obj.save(force_insert=True)
             return
         params: list[Any] = []
-        self._values(obj, params)
+        self._values(obj, params, now)
         with _using(cursor) as using:
             using.execute(self.head + self.row_sql + self.returning, params)
             obj.pk = using.fetchone()[0] if self.returning else using.lastrowid
@@ -525,7 +553,8 @@ _NUMBER_MARK = "\ue000"
 def _cast(field: models.Field[Any, Any]) -> str:
     """The type a parameter is cast to in the one-statement intake. Lengths are left off
     (casting to varchar(n) would cut a value short silently; assigning to the column checks)."""
-    db_type = field.cast_db_type(connection) or "text"
+    typed: Any = field  # cast_db_type is missing from the type stubs
+    db_type = typed.cast_db_type(connection) or "text"
     return "text" if db_type.startswith("varchar") else db_type
 
 
@@ -644,7 +673,7 @@ class _OneStatement:
         county = case.territory_code[:6]
         params: list[Any] = [county, day, case.household_id, case.household_id]
         values: list[Any] = []
-        self.inserts[Case]._values(case, values)
+        self.inserts[Case]._values(case, values, now)
         values[self.number_index] = f"{county}-{day:%Y%m%d}-"
         params += values
         rows: list[Any] = []
@@ -665,14 +694,15 @@ class _OneStatement:
         return params
 
 
-_statements: dict[str, _IntakeSql] = {}
+_statements: list[_IntakeSql] = []
 
 
 def _sql() -> _IntakeSql:
-    statements = _statements.get(connection.vendor)
-    if statements is None:
-        statements = _statements[connection.vendor] = _IntakeSql(connection.vendor)
-    return statements
+    """The intake's statements for the process's database (built at first use: a process
+    serves one database, and reading which one costs a lookup per call)."""
+    if not _statements:
+        _statements.append(_IntakeSql(connection.vendor))
+    return _statements[0]
 
 
 def _take_numbers(county_code: str, day: datetime.date, count: int, *, cursor: Any = None) -> int:
@@ -1017,7 +1047,7 @@ def _submit(item: CaseInput, *, actor: Any, cursor: Any) -> tuple[Case, bool]:
     if key:
         try:
             with transaction.atomic():
-                statements.inserts[Case].one(case, cursor=cursor)
+                statements.inserts[Case].one(case, cursor=cursor, now=now)
         except IntegrityError:
             existing = _case_with_key(key, cursor=cursor)
             if existing is not None:
@@ -1027,7 +1057,7 @@ def _submit(item: CaseInput, *, actor: Any, cursor: Any) -> tuple[Case, bool]:
     else:
         # Without a key no conflict is expected (number and uuid are unique by making), so
         # no savepoint: an error rolls back the whole intake.
-        statements.inserts[Case].one(case, cursor=cursor)
+        statements.inserts[Case].one(case, cursor=cursor, now=now)
     statements.inserts[CaseReporter].rows(
         [_reporter_row(case, item.reporter or ReporterInput(), item.household_id)],
         now=now,

@@ -67,3 +67,64 @@ class Doorplate(models.Model):
         from fengqiao.core.privacy import decrypt
 
         return decrypt(self.token_sealed)
+
+
+class PlateSheet(models.Model):
+    """One printing of the plates of a village or township: the background job that issues
+    the missing plates and writes the A4 PDF, its progress, and the file.
+
+    The status page polls this row; the task commits progress to it page by page. The PDF
+    holds working tokens (in its QR codes), so it is downloaded only by staff who may manage
+    the territory's plates, each download is audited, and a sheet's file is deleted when a
+    newer sheet of the same territory is finished.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to start")
+        RUNNING = "running", _("Printing")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    territory_code = models.CharField(_("territory code"), max_length=12, editable=False)
+    area_name = models.CharField(_("village or township"), max_length=60)
+    # The public address the QR codes open (fixed when the job is started).
+    base_url = models.CharField(_("public address"), max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    plates_total = models.PositiveIntegerField(_("plates to print"), default=0)
+    plates_done = models.PositiveIntegerField(_("plates printed"), default=0)
+    plates_issued = models.PositiveIntegerField(_("plates newly issued"), default=0)
+    file = models.FileField(_("PDF file"), upload_to="doorplates/", blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    objects = TerritoryScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("plate sheet")
+        verbose_name_plural = _("plate sheets")
+        indexes = [
+            models.Index(fields=["territory_code", "-created_at"], name="platesheet_territory")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area_name} #{self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.DONE, self.Status.FAILED}
+
+    @property
+    def percent(self) -> int | None:
+        if not self.plates_total:
+            return None
+        return min(100, round(100 * self.plates_done / self.plates_total))

@@ -8,3 +8,6 @@ class ResidentsConfig(AppConfig):
     name = "fengqiao.residents"
     label = "residents"
     verbose_name = _("Residents' pages")
+
+    def ready(self) -> None:
+        from fengqiao.residents import checks  # noqa: F401  (registers the deploy check)

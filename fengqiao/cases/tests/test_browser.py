@@ -6,28 +6,20 @@ through the login page in a browser of their own."""
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from fengqiao.cases.choices import CaseStatus, EventKind
 from fengqiao.cases.models import Case, Category, RoutingRule
 from fengqiao.cases.routing import invalidate_routing
-from fengqiao.conftest import PASSWORD, World
+from fengqiao.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, World
 from fengqiao.org.models import Department
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--no-first-run",
-]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
 
@@ -36,31 +28,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's Chromium is not installed"),
 ]
-
-
-@pytest.fixture
-def orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Playwright's sync API runs an event loop in this thread, and Django then refuses ORM
-    calls here (SynchronousOnlyOperation) although nothing in the test is asynchronous: the
-    loop only drives the browser. Allow them, for this test only."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def flushable_audit_log(live_server: Any) -> Iterator[None]:
-    """Logging in writes the append-only audit log, whose triggers refuse the DELETE that
-    empties an SQLite test database after a transactional test. Empty the log with the
-    triggers lifted, then put them back (PostgreSQL test databases have the purge switch)."""
-    yield
-    if connection.vendor != "sqlite":
-        return
-    triggers = importlib.import_module("fengqiao.audit.migrations.0003_append_only_triggers")
-    with connection.cursor() as cursor:
-        for statement in triggers.SQLITE_DOWN:
-            cursor.execute(statement)
-        cursor.execute("DELETE FROM audit_auditentry")
-        for statement in triggers.SQLITE_UP:
-            cursor.execute(statement)
 
 
 @pytest.fixture

@@ -78,10 +78,14 @@ class Command(BaseCommand):
         rows: list[tuple[str, str, str, str, str]] = []
         for login in self.logins():
             rows.append(self.ensure(login))
+        plate_url = self.load_residents_demo(options["port"])
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Fengqiao is at http://127.0.0.1:{options['port']}/"))
         self.stdout.write("")
         self.table(("username", "password", "role", "scope", "notes"), rows)
+        if plate_url:
+            self.stdout.write("")
+            self.stdout.write(f"A doorplate (码上办), as its QR code opens it: {plate_url}")
 
     def logins(self) -> list[Login]:
         """The demo accounts whose places exist in this database."""
@@ -181,6 +185,29 @@ class Command(BaseCommand):
                     )
                 )
         return logins
+
+    def load_residents_demo(self, port: int) -> str:
+        """码上办 in the demo town: plates on every household of 柳塘镇, its bulletins and
+        service guide (each loader does nothing a second time). Returns the address one
+        plate's QR code opens."""
+        from fengqiao.bulletins.demo import load_demo as load_bulletins
+        from fengqiao.doorplates.demo import load_demo as load_plates
+        from fengqiao.doorplates.models import Doorplate
+        from fengqiao.residents.demo import load_demo as load_guide
+
+        operator = User.objects.filter(username="township").first()
+        if operator is None:
+            return ""
+        load_plates(township_code=TOWNSHIP_CODE, actor=operator)
+        load_bulletins(township_code=TOWNSHIP_CODE, actor=operator)
+        load_guide(township_code=TOWNSHIP_CODE, actor=None)  # the system: the guide is the admin's
+        plate = (
+            Doorplate.objects.within(TOWNSHIP_CODE)
+            .filter(revoked_at=None)
+            .order_by("territory_code", "id")
+            .first()
+        )
+        return f"http://127.0.0.1:{port}/d/{plate.token()}/" if plate else ""
 
     @transaction.atomic
     def ensure(self, login: Login) -> tuple[str, str, str, str, str]:

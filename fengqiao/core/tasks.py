@@ -1,0 +1,25 @@
+"""Housekeeping of the embedded database."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import connection
+
+
+@shared_task(name="core.checkpoint_sqlite")
+def checkpoint_sqlite() -> tuple[int, int, int] | None:
+    """Copy the SQLite write-ahead log back into the database file, in the background worker.
+
+    In WAL mode a commit only appends pages to the log; the copy back (the checkpoint, with
+    its flushes to disk) otherwise happens inside whichever request's commit finds the log
+    long, making that request wait. The web processes let the log grow further before they
+    checkpoint themselves (``wal_autocheckpoint`` in settings), and this task, every few
+    seconds, does the work off the request path. PASSIVE: it never waits for a reader or a
+    writer, so it never holds up a request. Returns SQLite's (busy, log pages, pages copied).
+    """
+    if connection.vendor != "sqlite":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        busy, log, copied = cursor.fetchone()
+    return int(busy), int(log), int(copied)
