@@ -55,6 +55,18 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the default language (Chinese). A request through the test client
+    leaves its language active in the thread (LocaleMiddleware activates, nothing resets),
+    which would otherwise leak into whichever test runs next in the same worker."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fast_test_settings(settings: Any) -> None:
     """Eager background tasks; plain static storage (no manifest needed); a fast password
     hasher (Argon2 is deliberately slow: tests of hashing itself switch it back); whitenoise

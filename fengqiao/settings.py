@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "fengqiao.bulletins",
     "fengqiao.doorplates",
     "fengqiao.residents",
+    "fengqiao.disputes",
 ]
 
 MIDDLEWARE = [
@@ -289,6 +290,10 @@ LOGGING = {
 CELERY_BEAT_SCHEDULE = {
     "sweep-deadlines": {
         "task": "cases.sweep_deadlines",
+        "schedule": env_int("SWEEP_SECONDS", 300),
+    },
+    "sweep-dispute-deadlines": {
+        "task": "disputes.sweep_deadlines",
         "schedule": env_int("SWEEP_SECONDS", 300),
     },
     "remind-unrated": {

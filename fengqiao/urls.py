@@ -14,6 +14,7 @@ urlpatterns = [
     path("territory/", include("fengqiao.territory.urls")),
     path("cases/", include("fengqiao.cases.urls")),
     path("bulletins/", include("fengqiao.bulletins.urls")),
+    path("disputes/", include("fengqiao.disputes.urls")),
     path("doorplates/", include("fengqiao.doorplates.staff_urls")),
     # The address printed in every plate's QR code: short, so the code stays small.
     path("d/", include("fengqiao.residents.urls")),

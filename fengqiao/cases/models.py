@@ -211,10 +211,15 @@ class Case(models.Model):
         null=True,
         blank=True,
         related_name="lead_cases",
+        # The composite indexes case_department(_deadline) lead with this column.
+        db_index=False,
     )
     co_departments = models.ManyToManyField(
         Department, verbose_name=_("co-handling departments"), blank=True, related_name="+"
     )
+    # Not indexed, like merged_into and created_by below: no page filters by them, and every
+    # index is written by every intake (a department or account is almost never deleted, the
+    # only query that would scan for them).
     suggested_department = models.ForeignKey(
         Department,
         verbose_name=_("routing suggestion"),
@@ -222,6 +227,7 @@ class Case(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     # Deadlines (stored; overdue is derived from them) and the warnings already raised.
     sign_due_at = models.DateTimeField(_("sign for by"), null=True, blank=True)
@@ -247,6 +253,7 @@ class Case(models.Model):
         null=True,
         blank=True,
         related_name="merged_cases",
+        db_index=False,
     )
     # Optimistic concurrency: a form carries the version it showed; a stale one is refused.
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -257,6 +264,7 @@ class Case(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField(_("received"), auto_now_add=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
