@@ -117,7 +117,11 @@ def run(database: str = "") -> dict[str, Any]:
 
     from bench.cases_seed import case_count
     from fengqiao.cases.tasks import sweep_deadlines
+    from fengqiao.core.tasks import analyze_sqlite
 
+    # The table statistics as the worker keeps them (hourly on SQLite; autovacuum's on
+    # PostgreSQL): without them SQLite's planner reads every open case.
+    analyze_sqlite()
     result: dict[str, Any] = {"database": database or connection.vendor, "cases": case_count()}
     started = time.perf_counter()
     result["catch_up"] = {

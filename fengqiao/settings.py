@@ -306,4 +306,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "task": "core.checkpoint_sqlite",
         "schedule": env_int("SQLITE_CHECKPOINT_SECONDS", 10),
     }
+    CELERY_BEAT_SCHEDULE["analyze-sqlite"] = {
+        "task": "core.analyze_sqlite",
+        "schedule": 3600,
+    }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

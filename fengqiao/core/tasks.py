@@ -23,3 +23,17 @@ def checkpoint_sqlite() -> tuple[int, int, int] | None:
         cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
         busy, log, copied = cursor.fetchone()
     return int(busy), int(log), int(copied)
+
+
+@shared_task(name="core.analyze_sqlite")
+def analyze_sqlite() -> bool:
+    """Refresh SQLite's table statistics (``ANALYZE``, sampled by ``analysis_limit`` so it
+    takes a fraction of a second on a county-sized table). Without them SQLite's planner
+    passes over the partial indexes that let the deadline sweep read only what is newly due,
+    and reads every open case instead. PostgreSQL's autovacuum keeps its own statistics."""
+    if connection.vendor != "sqlite":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA analysis_limit=1000")
+        cursor.execute("ANALYZE")
+    return True

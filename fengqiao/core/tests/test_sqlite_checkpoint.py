@@ -34,3 +34,17 @@ def test_the_checkpoint_task_reports_what_sqlite_did() -> None:
 def test_no_checkpoint_task_on_postgresql() -> None:
     assert "checkpoint-sqlite" not in settings.CELERY_BEAT_SCHEDULE
     assert checkpoint_sqlite.delay().get() is None
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite only")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_worker_keeps_sqlites_statistics() -> None:
+    """The statistics that let SQLite's planner choose the sweep's partial indexes (measured
+    by bench/cases_sweep.py) are refreshed by the worker."""
+    from fengqiao.core.tasks import analyze_sqlite
+
+    assert settings.CELERY_BEAT_SCHEDULE["analyze-sqlite"]["task"] == analyze_sqlite.name
+    assert analyze_sqlite.delay().get() is True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        assert cursor.fetchone()[0] == 1
