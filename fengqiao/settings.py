@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "fengqiao.doorplates",
     "fengqiao.residents",
     "fengqiao.disputes",
+    "fengqiao.api",
 ]
 
 MIDDLEWARE = [
