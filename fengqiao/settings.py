@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "axes",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
     "fengqiao.core",
     "fengqiao.audit",
     "fengqiao.org",
@@ -59,6 +62,9 @@ INSTALLED_APPS = [
     "fengqiao.residents",
     "fengqiao.disputes",
     "fengqiao.api",
+    "fengqiao.webhooks",
+    "fengqiao.stats",
+    "fengqiao.ledgers",
 ]
 
 MIDDLEWARE = [
@@ -210,6 +216,8 @@ STATICFILES_DIRS = [
     # Front-end packages installed by the set-up from the npm registry, served by us (no CDN).
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
     ("vendor/pico", BASE_DIR / "node_modules" / "@picocss" / "pico" / "css"),
+    ("vendor/echarts", BASE_DIR / "node_modules" / "echarts" / "dist"),
+    ("vendor/leaflet", BASE_DIR / "node_modules" / "leaflet" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
