@@ -7,6 +7,7 @@ is created, and cannot be recovered afterwards: a lost key is revoked and a new 
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -39,6 +40,17 @@ class ApiKey(models.Model):
         blank=True,
         validators=[territory_code_validator],
         help_text=_("Territory code the key is limited to; blank for everywhere."),
+    )
+    # The staff account the system acts as: its role and territory scope every read and write
+    # the key makes, through the same guards as the pages. Blank: public resources only.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("acts as"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="api_keys",
+        help_text=_("The account whose role and territory the system's requests act with."),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
