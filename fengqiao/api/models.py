@@ -7,6 +7,8 @@ is created, and cannot be recovered afterwards: a lost key is revoked and a new 
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -74,3 +76,38 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class Open311Request(models.Model):
+    """A case received through Open311 ``POST requests``: which key sent it, the token the
+    client may follow it by, and what the client sent that the case has no field for.
+
+    Its existence also marks the case as published by its reporter through a public API, so
+    the case's own texts (description, address, reply) are shown by the Open311 reads; other
+    cases show only their category, status, place and dates (see docs/integration.md).
+    """
+
+    case = models.OneToOneField(
+        "cases.Case", on_delete=models.CASCADE, related_name="open311", verbose_name=_("case")
+    )
+    api_key = models.ForeignKey(
+        ApiKey, on_delete=models.PROTECT, related_name="requests", verbose_name=_("API key")
+    )
+    token = models.UUIDField(_("token"), default=uuid.uuid4, unique=True, editable=False)
+    address_id = models.CharField(_("address_id"), max_length=18, blank=True)
+    media_url = models.URLField(_("media URL"), max_length=500, blank=True)
+    # Personal information: the e-mail is stored encrypted (``fengqiao.core.privacy``); the
+    # client's device and account identifiers are pseudonyms. None of these is ever shown by
+    # the Open311 reads.
+    email_encrypted = models.TextField(blank=True, editable=False)
+    device_id = models.CharField(_("device_id"), max_length=100, blank=True)
+    account_id = models.CharField(_("account_id"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("Open311 request")
+        verbose_name_plural = _("Open311 requests")
+
+    def __str__(self) -> str:
+        return f"{self.case_id} ({self.api_key_id})"

@@ -29,4 +29,16 @@ urlpatterns = [
         views.service_definition,
         name="service_definition",
     ),
+    path("requests.<open311format:fmt>", views.service_requests, name="requests"),
+    path(
+        "requests/<str:service_request_id>.<open311format:fmt>",
+        views.service_request,
+        name="request",
+    ),
+    path("tokens/<str:token>.<open311format:fmt>", views.token, name="token"),
+    path(
+        "servicerequestupdates.<open311format:fmt>",
+        views.service_request_updates,
+        name="updates",
+    ),
 ]

@@ -1,4 +1,5 @@
-"""Writers of API keys: create (the plaintext is returned once) and revoke.
+"""Writers of the integration app: API keys (create, the plaintext returned once; revoke) and
+Open311 requests received as cases.
 
 Keys are 256 random bits, so a plain SHA-256 digest is enough to store them: there is nothing
 to brute-force, and unlike an HMAC under ``LOOKUP_HASH_KEY`` the stored digests survive a
@@ -9,16 +10,23 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Final
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fengqiao.api.models import ApiKey
+from fengqiao.api.models import ApiKey, Open311Request
 from fengqiao.audit.choices import AuditAction
 from fengqiao.audit.services import audit_record
+from fengqiao.cases.choices import CaseType, Channel, ReporterKind
+from fengqiao.cases.models import Category
+from fengqiao.cases.services import ReporterInput, case_submit
+from fengqiao.core.codes import is_within
+from fengqiao.core.privacy import encrypt
 
 KEY_MARKER: Final = "fq_"
 PREFIX_LENGTH: Final = len(KEY_MARKER) + 8
@@ -73,3 +81,104 @@ def api_key_revoke(*, name: str, actor: Any = None) -> ApiKey:
         detail={"api_key": "revoked", "name": api_key.name, "prefix": api_key.prefix},
     )
     return api_key
+
+
+# ---------------------------------------------------------------------------------------
+# Open311: a request received through POST requests
+
+
+@dataclass(frozen=True)
+class Open311Submission:
+    """A ``POST requests`` already checked field by field (``open311.parse_submission``):
+    the category, where (a territory code we serve), what, and who may be contacted."""
+
+    category: Category
+    territory_code: str
+    description: str
+    address: str = ""
+    address_id: str = ""
+    latitude: Decimal | None = None
+    longitude: Decimal | None = None
+    reporter_name: str = ""
+    phone: str = ""
+    email: str = ""
+    device_id: str = ""
+    account_id: str = ""
+    media_url: str = ""
+    client_key: str = ""
+
+
+# Open311 has no request types: a resident asking the government to see to something is a
+# request for help (求助) in the loop's terms.
+OPEN311_CASE_TYPE: Final = CaseType.HELP
+TITLE_LENGTH: Final = 40
+
+
+def _open311_title(category: Category, description: str) -> str:
+    """Open311 requests have no title: the category and the start of the description."""
+    first_line = " ".join(description.split())
+    if len(first_line) > TITLE_LENGTH:
+        first_line = first_line[: TITLE_LENGTH - 1] + "…"
+    return f"{category.name}：{first_line}"[:100]
+
+
+def open311_idempotency_key(api_key: ApiKey, client_key: str) -> str:
+    """The case's idempotency key for a client's own request id: scoped by the key, so two
+    systems that happen to use the same ids never meet."""
+    return f"open311:{api_key.pk}:{client_key}"
+
+
+@transaction.atomic
+def open311_request_submit(
+    *, api_key: ApiKey, submission: Open311Submission
+) -> tuple[Open311Request, bool]:
+    """Receive an Open311 request as a case (channel API, routed like any other), acting as
+    the key's account. Returns (request, created): the same ``client_key`` from the same key
+    gives back the first request. Raises ``PermissionDenied`` for a revoked key or a place
+    outside the key's territory, ``ValidationError`` for what the case loop refuses."""
+    if not api_key.is_active:
+        raise PermissionDenied(_("This API key has been revoked."))
+    if api_key.user is not None and not api_key.user.is_active:
+        raise PermissionDenied(_("The account this API key acts as is disabled."))
+    if api_key.territory_code and not is_within(submission.territory_code, api_key.territory_code):
+        raise PermissionDenied(
+            _("This API key may only report matters within territory %(code)s.")
+            % {"code": api_key.territory_code}
+        )
+    reporter = ReporterInput()
+    if submission.reporter_name or submission.phone:
+        reporter = ReporterInput(
+            kind=ReporterKind.PERSON, name=submission.reporter_name, phone=submission.phone
+        )
+    key = open311_idempotency_key(api_key, submission.client_key) if submission.client_key else None
+    case, created = case_submit(
+        case_type=OPEN311_CASE_TYPE,
+        category=submission.category,
+        channel=Channel.API,
+        title=_open311_title(submission.category, submission.description),
+        description=submission.description,
+        territory_code=submission.territory_code,
+        reporter=reporter,
+        address=submission.address,
+        latitude=submission.latitude,
+        longitude=submission.longitude,
+        idempotency_key=key,
+        actor=api_key.user,
+    )
+    if not created:
+        existing = Open311Request.objects.filter(case=case).first()
+        if existing is None:  # the key named a case received some other way: not ours
+            raise ValidationError(_("This request id was already used for another matter."))
+        return existing, False
+    request = Open311Request(
+        case=case,
+        api_key=api_key,
+        address_id=submission.address_id,
+        media_url=submission.media_url,
+        email_encrypted=encrypt(submission.email) if submission.email else "",
+        device_id=submission.device_id,
+        account_id=submission.account_id,
+    )
+    request.full_clean(exclude=["case", "api_key"])
+    request.save()
+    return request, True
