@@ -310,6 +310,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "residents.remind_unrated",
         "schedule": env_int("RATING_REMINDER_SWEEP_SECONDS", 1800),
     },
+    # Outbound webhooks: case events → deliveries, and overdue retries (docs/webhooks.md).
+    "dispatch-webhooks": {
+        "task": "webhooks.dispatch",
+        "schedule": env_int("WEBHOOKS_DISPATCH_SECONDS", 10),
+    },
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     CELERY_BEAT_SCHEDULE["checkpoint-sqlite"] = {
