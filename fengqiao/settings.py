@@ -201,6 +201,65 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# --- REST API (/api/v1/) -------------------------------------------------------------------
+# Systems present an API key (``Authorization: Token …`` or ``X-Api-Key``) and act as the staff
+# account the key names; the web's own pages call it with their session. Errors are RFC 9457
+# problem documents. See docs/api.md.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "fengqiao.api.rest.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["fengqiao.api.rest.permissions.IsStaffAccount"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "fengqiao.api.rest.pagination.PagePagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "fengqiao.api.rest.exceptions.problem_exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Fengqiao API",
+    "DESCRIPTION": "The platform's REST API: territory, households and persons (masked), "
+    "departments, categories, cases with their workflow, disputes, bulletins. See docs/api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name get names of their own (not hashes) in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "fengqiao.cases.choices.CaseStatus",
+        "CaseLevelEnum": "fengqiao.cases.choices.Level",
+        "CaseChannelEnum": "fengqiao.cases.choices.Channel",
+        "CaseUrgencyEnum": "fengqiao.cases.choices.Urgency",
+        "ReporterKindEnum": "fengqiao.cases.choices.ReporterKind",
+        "RequestKindEnum": "fengqiao.cases.choices.RequestKind",
+        "RequestStatusEnum": "fengqiao.cases.choices.RequestStatus",
+        "EventKindEnum": "fengqiao.cases.choices.EventKind",
+        "AreaLevelEnum": "fengqiao.territory.choices.AreaLevel",
+        "AreaKindEnum": "fengqiao.territory.choices.AreaKind",
+        "DepartmentKindEnum": "fengqiao.org.choices.DepartmentKind",
+        "DisputeStatusEnum": "fengqiao.disputes.choices.DisputeStatus",
+        "BulletinKindEnum": "fengqiao.bulletins.choices.BulletinKind",
+        "BulletinUrgencyEnum": "fengqiao.bulletins.choices.BulletinUrgency",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "fengqiao.api.rest.schema.add_problem_responses",
+    ],
+    # The documentation pages load their scripts from us, never from a CDN (government
+    # intranets): drf-spectacular-sidecar ships Swagger UI and Redoc as static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
 # --- Language and time -------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]

@@ -16,6 +16,7 @@ urlpatterns = [
     path("bulletins/", include("fengqiao.bulletins.urls")),
     path("disputes/", include("fengqiao.disputes.urls")),
     path("open311/v2/", include("fengqiao.api.open311_urls")),
+    path("api/", include("fengqiao.api.rest.urls")),
     path("doorplates/", include("fengqiao.doorplates.staff_urls")),
     # The address printed in every plate's QR code: short, so the code stays small.
     path("d/", include("fengqiao.residents.urls")),

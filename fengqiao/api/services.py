@@ -39,12 +39,16 @@ def key_digest(plaintext: str) -> str:
 
 
 @transaction.atomic
-def api_key_create(*, name: str, territory_code: str = "", actor: Any = None) -> tuple[ApiKey, str]:
-    """A new active key named ``name``; returns the row and the plaintext, shown only once."""
+def api_key_create(
+    *, name: str, territory_code: str = "", user: Any = None, actor: Any = None
+) -> tuple[ApiKey, str]:
+    """A new active key named ``name``, acting as ``user`` (None: public resources only);
+    returns the row and the plaintext, shown only once."""
     plaintext = KEY_MARKER + secrets.token_urlsafe(32)
     api_key = ApiKey(
         name=name.strip(),
         territory_code=territory_code.strip(),
+        user=user,
         prefix=plaintext[:PREFIX_LENGTH],
         key_hash=key_digest(plaintext),
     )
@@ -59,7 +63,12 @@ def api_key_create(*, name: str, territory_code: str = "", actor: Any = None) ->
         action=AuditAction.PERMISSION_CHANGE,
         actor=actor,
         target=api_key,
-        detail={"api_key": "created", "name": api_key.name, "prefix": api_key.prefix},
+        detail={
+            "api_key": "created",
+            "name": api_key.name,
+            "prefix": api_key.prefix,
+            "acts_as": user.get_username() if user is not None else None,
+        },
     )
     return api_key, plaintext
 
@@ -122,10 +131,23 @@ def _open311_title(category: Category, description: str) -> str:
     return f"{category.name}：{first_line}"[:100]
 
 
-def open311_idempotency_key(api_key: ApiKey, client_key: str) -> str:
-    """The case's idempotency key for a client's own request id: scoped by the key, so two
-    systems that happen to use the same ids never meet."""
-    return f"open311:{api_key.pk}:{client_key}"
+SYSTEM_KEY_PREFIX: Final = "key"
+
+
+def system_case_key(api_key: ApiKey, external_id: str) -> str:
+    """The case's idempotency key for a system's own id of a case, whichever door it came in
+    by (Open311 or the REST API): scoped by the key, so two systems that happen to use the
+    same ids never meet, and one system's id names one case."""
+    return f"{SYSTEM_KEY_PREFIX}:{api_key.pk}:{external_id}"
+
+
+def external_id_of(api_key: ApiKey, idempotency_key: str | None) -> str | None:
+    """The system's own id of a case it sent, or None when another system or a person sent
+    it (what webhooks tell the platform that pushed the case)."""
+    prefix = f"{SYSTEM_KEY_PREFIX}:{api_key.pk}:"
+    if idempotency_key and idempotency_key.startswith(prefix):
+        return idempotency_key[len(prefix) :]
+    return None
 
 
 @transaction.atomic
@@ -150,7 +172,7 @@ def open311_request_submit(
         reporter = ReporterInput(
             kind=ReporterKind.PERSON, name=submission.reporter_name, phone=submission.phone
         )
-    key = open311_idempotency_key(api_key, submission.client_key) if submission.client_key else None
+    key = system_case_key(api_key, submission.client_key) if submission.client_key else None
     case, created = case_submit(
         case_type=OPEN311_CASE_TYPE,
         category=submission.category,

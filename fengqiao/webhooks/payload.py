@@ -13,6 +13,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from fengqiao.api.services import external_id_of
 from fengqiao.cases.models import Case, CaseEvent
 from fengqiao.residents.selectors import released_reply
 from fengqiao.webhooks.models import Subscription
@@ -25,14 +26,10 @@ def _when(moment: datetime.datetime | None) -> str | None:
 
 
 def external_id(subscription: Subscription, case: Case) -> str | None:
-    """The pushing platform's own id of a case it pushed (the API stores
-    ``"<api key name>:<its id>"`` as the idempotency key), for that platform only."""
-    if subscription.api_key is None or not case.idempotency_key:
+    """The pushing platform's own id of a case it pushed, for that platform only."""
+    if subscription.api_key is None:
         return None
-    prefix = f"{subscription.api_key.name}:"
-    if case.idempotency_key.startswith(prefix):
-        return case.idempotency_key[len(prefix) :]
-    return None
+    return external_id_of(subscription.api_key, case.idempotency_key)
 
 
 def payload(*, delivery_id: str, subscription: Subscription, event: CaseEvent) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengqiao.api.models import ApiKey
+from fengqiao.api.services import external_id_of
 from fengqiao.audit.choices import AuditAction
 from fengqiao.audit.services import audit_record
 from fengqiao.cases.choices import EventKind
@@ -226,7 +227,7 @@ def matches(subscription: Subscription, event: CaseEvent) -> bool:
         return False
     case = event.case
     api_key = subscription.api_key
-    if api_key is not None and (case.idempotency_key or "").startswith(f"{api_key.name}:"):
+    if api_key is not None and external_id_of(api_key, case.idempotency_key) is not None:
         return True
     return is_within(case.territory_code, subscription.territory_code)
 

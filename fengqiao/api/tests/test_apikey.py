@@ -98,3 +98,24 @@ def test_admin_lists_keys_without_showing_them(client: Any, world: Any) -> None:
     assert detail.status_code == 200
     assert key not in detail.text and api_key.key_hash not in detail.text
     assert client.get("/admin/api/apikey/add/").status_code == 403
+
+
+def test_a_key_created_to_act_as_an_account_reads_what_the_account_may(
+    client: Any, world: Any
+) -> None:
+    operator = world.a.users["township_operator"]
+    acting = _create("province", "--as", operator.username)[-1]
+    public = _create("portal")[-1]
+    assert ApiKey.objects.get(name="province").user == operator
+
+    def cases(key: str) -> int:
+        return client.get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Token {key}").status_code
+
+    assert cases(acting) == 200
+    assert cases(public) == 403  # a key without an account reads public resources only
+
+
+def test_a_key_cannot_act_as_an_unknown_account() -> None:
+    with pytest.raises(CommandError, match="no active account named"):
+        _create("province", "--as", "nobody")
+    assert not ApiKey.objects.exists()

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from fengqiao.api.services import api_key_create
 from fengqiao.cases.choices import EventKind
@@ -106,24 +107,46 @@ def test_a_new_subscription_does_not_receive_history(world: World, clock: Any) -
 def test_a_platform_receives_the_cases_it_pushed_and_those_of_its_territory(
     world: World, clock: Any, police: Department
 ) -> None:
-    api_key, _ = api_key_create(name="province", territory_code=world.a.area.territory_code)
-    platform, _ = subscription_create(name="province-platform", url=URL, api_key=api_key)
-    assert platform.territory_code == world.a.area.territory_code  # the key's, by default
-
-    pushed = submit(
-        world, territory_code=world.b.household.territory_code, key="province:GZ-2026-000123"
+    # The platform pushes through the REST API as a county account, and subscribes to one
+    # township: it hears of that township's cases and of every case it pushed itself.
+    api_key, plaintext = api_key_create(name="province", user=world.county_operator)
+    platform, _ = subscription_create(
+        name="province-platform",
+        url=URL,
+        api_key=api_key,
+        territory_code=world.a.area.territory_code,
     )
-    local = submit(world)
-    foreign = submit(world, territory_code=world.b.household.territory_code, key="other:77")
+    _, other_plaintext = api_key_create(name="other", user=world.county_operator)
+
+    def push(key: str, external_id: str) -> str:
+        response = Client(HTTP_AUTHORIZATION=f"Token {key}").post(
+            "/api/v1/cases/",
+            {
+                "case_type": "help",
+                "category": "noise",
+                "channel": "provincial",
+                "title": "求助",
+                "description": "夜间噪音",
+                "territory_code": world.b.household.territory_code,
+                "external_id": external_id,
+            },
+            content_type="application/json",
+        )
+        assert response.status_code == 201, response.content
+        return str(response.json()["number"])
+
+    pushed = push(plaintext, "GZ-2026-000123")
+    local = submit(world).number
+    foreign = push(other_plaintext, "GZ-2026-000123")  # the same id from another system
     deliveries_dispatch()
 
     bodies = [json.loads(d.body) for d in Delivery.objects.filter(subscription=platform)]
     numbers = {body["case"]["number"] for body in bodies}
-    assert numbers == {pushed.number, local.number}
-    assert foreign.number not in numbers
+    assert numbers == {pushed, local}
+    assert foreign not in numbers
     by_number = {body["case"]["number"]: body["case"] for body in bodies}
-    assert by_number[pushed.number]["external_id"] == "GZ-2026-000123"
-    assert by_number[local.number]["external_id"] is None
+    assert by_number[pushed]["external_id"] == "GZ-2026-000123"
+    assert by_number[local]["external_id"] is None
 
 
 @pytest.mark.django_db

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -27,14 +28,25 @@ class Command(BaseCommand):
         create = sub.add_parser("create", help="create a key; it is printed once")
         create.add_argument("name")
         create.add_argument("--territory", default="", help="limit the key to this territory code")
+        create.add_argument(
+            "--as",
+            dest="acts_as",
+            default="",
+            metavar="USERNAME",
+            help="the staff account whose role and territory the system acts with "
+            "(without it the key reads public resources only)",
+        )
         revoke = sub.add_parser("revoke", help="revoke a key at once")
         revoke.add_argument("name")
 
     def handle(self, *args: Any, **options: Any) -> None:
         name: str = options["name"]
         if options["action"] == "create":
+            user = self._account(options["acts_as"])
             try:
-                api_key, plaintext = api_key_create(name=name, territory_code=options["territory"])
+                api_key, plaintext = api_key_create(
+                    name=name, territory_code=options["territory"], user=user
+                )
             except ValidationError as error:
                 raise CommandError(_message(error)) from error
             self.stdout.write(f"Created API key “{api_key.name}” (prefix {api_key.prefix}).")
@@ -48,3 +60,11 @@ class Command(BaseCommand):
         except ValidationError as error:
             raise CommandError(_message(error)) from error
         self.stdout.write(f"Revoked API key “{api_key.name}” (prefix {api_key.prefix}).")
+
+    def _account(self, username: str) -> Any:
+        if not username:
+            return None
+        try:
+            return get_user_model().objects.get(username=username, is_active=True)
+        except get_user_model().DoesNotExist as error:
+            raise CommandError(f"no active account named “{username}”") from error
