@@ -11,12 +11,15 @@ Intake forms carry a key generated when the form is first shown: sending the sam
 
 from __future__ import annotations
 
+import datetime
 import re
 import uuid
 from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.cases import selectors
@@ -31,6 +34,7 @@ from fengqiao.cases.choices import (
 )
 from fengqiao.cases.models import Case, Category
 from fengqiao.cases.services import ReporterInput
+from fengqiao.core.codes import within
 from fengqiao.org.models import Department, User
 from fengqiao.territory.models import Area, Grid, Household, HouseholdUnit
 
@@ -406,3 +410,34 @@ class CaseFilterForm(forms.Form):
         if code and not _FILTER_CODE.match(code):
             raise ValidationError(_("Digits only."))
         return code
+
+    def search_arguments(self, now: datetime.datetime) -> tuple[dict[str, Any], Q | None, str, str]:
+        """(field lookups, extra condition, text, queue) for ``selectors.search_cases`` from
+        the valid fields: the one reading of the filter that the list, its Excel ledger and
+        the API share."""
+        self.is_valid()  # a wrong value in one field is dropped; the others still apply
+        data = self.cleaned_data
+        filters: dict[str, Any] = {}
+        for name in ("status", "case_type", "channel"):
+            if data.get(name):
+                filters[name] = data[name]
+        if data.get("category"):
+            filters["category_id"] = data["category"]
+        if data.get("department"):
+            filters["lead_department"] = data["department"]
+        zone = timezone.get_current_timezone()
+        if data.get("date_from"):
+            filters["created_at__gte"] = datetime.datetime.combine(
+                data["date_from"], datetime.time.min, tzinfo=zone
+            )
+        if data.get("date_to"):
+            filters["created_at__lt"] = datetime.datetime.combine(
+                data["date_to"] + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone
+            )
+        where: Q | None = None
+        if data.get("territory"):
+            where = within("territory_code", data["territory"])
+        if data.get("deadline"):
+            condition = selectors.deadline_q(data["deadline"], now)
+            where = condition if where is None else where & condition
+        return filters, where, data.get("q", ""), data.get("queue", "")

@@ -11,7 +11,6 @@ user may never make answers 403. The case page offers only the moves the same gu
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -92,7 +90,7 @@ from fengqiao.cases.services import (
     is_lead_department_staff,
     is_supervisor,
 )
-from fengqiao.core.codes import is_within, within
+from fengqiao.core.codes import is_within
 from fengqiao.org.choices import Role
 from fengqiao.org.models import User
 from fengqiao.territory import selectors as territory_selectors
@@ -488,38 +486,6 @@ def workbench(request: StaffRequest) -> HttpResponse:
 # --- Lists ------------------------------------------------------------------------------------
 
 
-def _list_filters(
-    form: CaseFilterForm, now: datetime.datetime
-) -> tuple[dict[str, Any], Q | None, str, str]:
-    """(field lookups, extra condition, text, queue) from the valid fields of the filter."""
-    form.is_valid()  # a wrong value in one field is dropped; the others still apply
-    data = form.cleaned_data
-    filters: dict[str, Any] = {}
-    for name in ("status", "case_type", "channel"):
-        if data.get(name):
-            filters[name] = data[name]
-    if data.get("category"):
-        filters["category_id"] = data["category"]
-    if data.get("department"):
-        filters["lead_department"] = data["department"]
-    zone = timezone.get_current_timezone()
-    if data.get("date_from"):
-        filters["created_at__gte"] = datetime.datetime.combine(
-            data["date_from"], datetime.time.min, tzinfo=zone
-        )
-    if data.get("date_to"):
-        filters["created_at__lt"] = datetime.datetime.combine(
-            data["date_to"] + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone
-        )
-    where: Q | None = None
-    if data.get("territory"):
-        where = within("territory_code", data["territory"])
-    if data.get("deadline"):
-        condition = selectors.deadline_q(data["deadline"], now)
-        where = condition if where is None else where & condition
-    return filters, where, data.get("q", ""), data.get("queue", "")
-
-
 @never_cache
 @login_required
 def case_list(request: StaffRequest) -> HttpResponse:
@@ -529,7 +495,7 @@ def case_list(request: StaffRequest) -> HttpResponse:
     user = request.user
     now = timezone.now()
     form = CaseFilterForm(request.GET, user=user)
-    filters, where, text, queue = _list_filters(form, now)
+    filters, where, text, queue = form.search_arguments(now)
     cases = selectors.search_cases(user, text=text, where=where, queue=queue, now=now, **filters)
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     queue_title = (

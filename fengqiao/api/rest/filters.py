@@ -1,5 +1,5 @@
 """Query filters of the lists: the same conditions as the workbench and register filters on
-the pages (``cases.views._list_filters``, ``disputes.selectors.register_filter``,
+the pages (``cases.forms.CaseFilterForm.search_arguments``, ``disputes.selectors.register_filter``,
 ``bulletins.selectors.search_bulletins``). Unlike the pages, which drop a wrong value and
 show the rest, the API refuses it with 400 and says what to fix: a program that sent a
 wrong filter should learn so, not silently get another list."""
@@ -14,6 +14,7 @@ from django.core.validators import RegexValidator
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from rest_framework.request import Request
 
 from fengqiao.api.rest.authentication import idempotency_key_for
 from fengqiao.bulletins.choices import BulletinKind, BulletinState, BulletinUrgency
@@ -135,7 +136,9 @@ class CaseFilter(TerritoryFilterMixin, django_filters.FilterSet):
         return queryset.filter(pk__in=worklist.cases.order_by().values("pk"))
 
     def filter_external_id(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
-        key = idempotency_key_for(self.request, value) if self.request is not None else None
+        # The API's filter backend hands over the DRF request (the one that carries ``auth``).
+        request = self.request
+        key = idempotency_key_for(request, value) if isinstance(request, Request) else None
         return queryset.filter(idempotency_key=key) if key else queryset.none()
 
 

@@ -27,8 +27,8 @@ from fengqiao.cases.choices import (
 from fengqiao.cases.deadlines import deadline_state
 from fengqiao.cases.models import Case, CaseEvent, CaseReporter, CaseRequest, Category
 from fengqiao.disputes.models import Dispute
-from fengqiao.org.models import Department
-from fengqiao.territory.models import Area, Grid, Household, Person
+from fengqiao.org.models import Department, User
+from fengqiao.territory.models import Area, Grid, Household, HouseholdUnit, Person
 
 TERRITORY_CODE = re.compile(r"^(\d{6}|\d{9}|\d{12}|\d{15}|\d{18})$")
 PHONE = re.compile(r"^[\d\s+\-()]{5,20}$")
@@ -52,7 +52,12 @@ extend_schema_field({"type": "string", "example": "5205**********1234"})(MaskedF
 
 
 class CategorySerializer(serializers.ModelSerializer[Category]):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    # A declared field named like a ``Field`` attribute: DRF's serializer metaclass moves it
+    # into ``_declared_fields``, so it shadows nothing at runtime, but the stubs cannot tell a
+    # declared field from the attribute (typeddjango/djangorestframework-stubs#158).
+    parent: serializers.SlugRelatedField[Category] = serializers.SlugRelatedField(  # type: ignore[assignment]
+        slug_field="code", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Category
@@ -66,7 +71,8 @@ class DepartmentSerializer(serializers.ModelSerializer[Department]):
 
 
 class AreaSerializer(serializers.ModelSerializer[Area]):
-    parent = serializers.SerializerMethodField()
+    # Named like ``Field.parent``: see ``CategorySerializer.parent``.
+    parent = serializers.SerializerMethodField()  # type: ignore[assignment]
 
     class Meta:
         model = Area
@@ -77,7 +83,9 @@ class AreaSerializer(serializers.ModelSerializer[Area]):
 
 
 class GridSerializer(serializers.ModelSerializer[Grid]):
-    village = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    village: serializers.SlugRelatedField[Area] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
 
     class Meta:
         model = Grid
@@ -85,8 +93,12 @@ class GridSerializer(serializers.ModelSerializer[Grid]):
 
 
 class HouseholdSerializer(serializers.ModelSerializer[Household]):
-    grid = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    unit = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    grid: serializers.SlugRelatedField[Grid] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    unit: serializers.SlugRelatedField[HouseholdUnit] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Household
@@ -135,8 +147,12 @@ class PersonSerializer(serializers.ModelSerializer[Person]):
 class CaseSerializer(serializers.ModelSerializer[Case]):
     """A case in a list: what a workbench row shows, plus the version a move must name."""
 
-    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    lead_department = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    category: serializers.SlugRelatedField[Category] = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    lead_department: serializers.PrimaryKeyRelatedField[Department] = (
+        serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    )
     deadline_state = serializers.SerializerMethodField()
     url = serializers.HyperlinkedIdentityField(
         view_name="api:case-detail", lookup_field="number", lookup_url_kwarg="number"
@@ -222,8 +238,10 @@ class ReporterSerializer(serializers.ModelSerializer[CaseReporter]):
 class EventSerializer(serializers.ModelSerializer[CaseEvent]):
     """One step of the timeline: who (the body, and the staff member), what, when, why."""
 
-    actor = serializers.StringRelatedField(allow_null=True)
-    department = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    actor: serializers.StringRelatedField[User] = serializers.StringRelatedField(allow_null=True)
+    department: serializers.PrimaryKeyRelatedField[Department] = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True
+    )
 
     class Meta:
         model = CaseEvent
@@ -251,9 +269,18 @@ class CaseDetailSerializer(CaseSerializer):
     """A case with its timeline, reporters (phones masked), requests and the moves the
     caller may make now (by the services' own guards)."""
 
-    suggested_department = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
-    co_departments = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    merged_into = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)
+    suggested_department: serializers.PrimaryKeyRelatedField[Department] = (
+        serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    )
+    # What ``PrimaryKeyRelatedField(many=True, read_only=True)`` builds, written out: the
+    # stubs type that call as a single PrimaryKeyRelatedField.
+    co_departments = serializers.ManyRelatedField(
+        child_relation=serializers.PrimaryKeyRelatedField[Department](read_only=True),
+        read_only=True,
+    )
+    merged_into: serializers.SlugRelatedField[Case] = serializers.SlugRelatedField(
+        slug_field="number", read_only=True, allow_null=True
+    )
     timeline = EventSerializer(many=True, read_only=True, source="api_timeline")
     reporters = ReporterSerializer(many=True, read_only=True, source="api_reporters")
     requests = RequestSerializer(many=True, read_only=True, source="api_requests")
@@ -424,7 +451,9 @@ class DecideMoveSerializer(serializers.Serializer[Any]):
 
 
 class DisputeSerializer(serializers.ModelSerializer[Dispute]):
-    case = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)
+    case: serializers.SlugRelatedField[Case] = serializers.SlugRelatedField(
+        slug_field="number", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Dispute

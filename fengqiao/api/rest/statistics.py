@@ -24,10 +24,9 @@ LONGEST_DAYS = 3660  # ten years
 LONGEST_DAILY_DAYS = 366
 
 
-def _in_range(value: datetime.date) -> datetime.date:
+def _in_range(value: datetime.date) -> None:
     if not EARLIEST <= value <= LATEST:
         raise serializers.ValidationError(_("Give a date between 2000-01-01 and 2100-12-31."))
-    return value
 
 
 class StatisticsQuerySerializer(serializers.Serializer[Any]):
@@ -117,7 +116,10 @@ class PeriodSerializer(serializers.Serializer[Any]):
 
 class BreakdownRowSerializer(serializers.Serializer[Any]):
     key = serializers.CharField()
-    label = serializers.CharField()
+    # Named like ``Field.label``: DRF's serializer metaclass moves a declared field into
+    # ``_declared_fields``, so it shadows nothing at runtime, but the stubs cannot tell a
+    # declared field from the attribute (typeddjango/djangorestframework-stubs#158).
+    label = serializers.CharField()  # type: ignore[assignment]
     figures = FiguresSerializer()
 
 

@@ -6,7 +6,7 @@ timeline. A system's key acts as a staff account (see ``authentication``)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -48,10 +48,8 @@ from fengqiao.cases.services import ReporterInput
 from fengqiao.cases.views import allowed_actions
 from fengqiao.core.codes import is_within
 from fengqiao.disputes.models import Dispute
-from fengqiao.org.models import Department
+from fengqiao.org.models import Department, User
 from fengqiao.territory.models import Area, Grid, Household, Person
-
-FILTERS = [DjangoFilterBackend, OrderingFilter]
 
 
 def _field_error(field: str, message: str) -> serializers.ValidationError:
@@ -329,7 +327,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     lookup_field = "number"
     lookup_value_regex = "[^/]+"
     filterset_class = CaseFilter
-    filter_backends = FILTERS
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
     ordering_fields = ["created_at", "updated_at"]
     ordering = ["-created_at"]
     pagination_class = CreatedCursorPagination
@@ -362,7 +360,9 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         case.api_timeline = list(case_selectors.case_timeline(case))  # type: ignore[attr-defined]
         case.api_reporters = list(case_selectors.case_reporters(case))  # type: ignore[attr-defined]
         case.api_requests = requests  # type: ignore[attr-defined]
-        case.api_actions = sorted(allowed_actions(self.request.user, case, pending))  # type: ignore[attr-defined]
+        # IsStaffAccount has let only an authenticated staff account this far.
+        user = cast("User", self.request.user)
+        case.api_actions = sorted(allowed_actions(user, case, pending))  # type: ignore[attr-defined]
         return api.CaseDetailSerializer(case, context=self.get_serializer_context()).data
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
