@@ -63,6 +63,11 @@ STAGES = (
     *CASE_STAGES,
     "doorplates_print",
     "disputes",
+    "open311_requests",
+    "stats_dashboard",
+    "ledgers_export",
+    "webhooks",
+    "api_post",
 )
 # Names for several stages at once.
 GROUPS = {"cases": CASE_STAGES}
@@ -79,6 +84,12 @@ TARGETS = {
     "doorplates": "5,096 plates < 60 s; memory flat",
     "disputes": "register page median < 100 ms, same queries on every page; "
     "化解率 by township < 100 ms; agreement PDF < 1 s",
+    "open311": "GET /open311/v2/requests.json with 1,000 results: median < 200 ms",
+    "stats": "county dashboard, a year < 300 ms; township drill-down < 150 ms; "
+    "≤ 3 × from 100,000 cases to the full size",
+    "ledgers": "100,000 rows < 60 s; memory constant (peak at 100k ≈ peak at 10k)",
+    "webhooks": "dispatch keeps up with intake (≥ 1,000 events/s); quiet pass milliseconds",
+    "api_post": "≥ 300 cases/s, 2 server workers, PostgreSQL; none lost or duplicated",
 }
 
 
@@ -292,7 +303,51 @@ def markdown(database: str, info: dict[str, Any], results: dict[str, dict[str, A
         else:
             lines.append(f"| doorplates | {_not_run(plates)} | {TARGETS['doorplates']} |")
     lines += _dispute_lines(results.get("disputes"))
+    lines += _open311_lines(results.get("open311_requests"))
+    lines += _ledger_lines(results.get("ledgers_export"))
+    lines += _webhook_lines(results.get("webhooks"))
+    lines += _api_post_lines(results.get("api_post"))
+    lines += _stats_lines(results.get("stats_dashboard"))
     return "\n".join(lines)
+
+
+def _stats_lines(result: dict[str, Any] | None) -> list[str]:
+    """The dashboards (bench/stats_dashboard.py), when that stage ran."""
+    if result is None:
+        return []
+    if "full" not in result:
+        return [f"| stats dashboards | {_not_run(result)} | {TARGETS['stats']} |"]
+    cells = []
+    for name, label in (
+        ("county", "county dashboard, a year"),
+        ("township", "township drill-down"),
+    ):
+        small, full = result["small"][name]["view"], result["full"][name]["view"]
+        cells.append(
+            f"{label}: {result['small']['cases']:,} cases {small['median_ms']} ms · "
+            f"{result['full']['cases']:,} cases **{full['median_ms']} ms** "
+            f"(× {result['ratio_full_to_small'][name]})"
+        )
+    return [f"| stats dashboards, view median | {' · '.join(cells)} | {TARGETS['stats']} |"]
+
+
+def _ledger_lines(result: dict[str, Any] | None) -> list[str]:
+    """The case ledger's export (bench/ledgers_export.py), when that stage ran."""
+    if result is None:
+        return []
+    if "full" not in result:
+        return [f"| case ledger export | {_not_run(result)} | {TARGETS['ledgers']} |"]
+    return [
+        f"| case ledger (案件台账) to Excel, {part['rows']:,} rows ({how}) | "
+        f"**{part['seconds']} s** ({part['rows_per_second']:,} rows/s, {part['file_mb']} MB); "
+        f"peak RSS {part['peak_rss_mb']} MB (before {part['rss_before_mb']} MB); "
+        f"opens in openpyxl: {'yes' if part['opens_in_openpyxl'] else 'NO'} | "
+        f"{TARGETS['ledgers']} |"
+        for part, how in (
+            (result["small"], "in the request"),
+            (result["full"], "background job, file stored"),
+        )
+    ]
 
 
 def _dispute_lines(result: dict[str, Any] | None) -> list[str]:
@@ -315,6 +370,71 @@ def _dispute_lines(result: dict[str, Any] | None) -> list[str]:
         f"queries); county figure {result['rate_county']['median_ms']} ms | < 100 ms |",
         f"| mediation agreement PDF (archive copy; all copies) | **{pdf['median_ms']} ms**; "
         f"{result['agreement_pdf_all_copies']['median_ms']} ms | < 1 s |",
+    ]
+
+
+def _api_post_lines(result: dict[str, Any] | None) -> list[str]:
+    """POST /api/v1/cases/ under load (bench/api_post.py), when that stage ran."""
+    if result is None:
+        return []
+    if "cases_per_second" not in result:
+        return [f"| POST /api/v1/cases/ | {_not_run(result)} | {TARGETS['api_post']} |"]
+    count = result["count"]
+    lines = []
+    for one in result.get("runs", [result]):
+        latency = one["latency_ms"]
+        lines.append(
+            f"| POST /api/v1/cases/ over loopback, gunicorn {one['workers']} workers × "
+            f"{one['threads']} threads, {one['concurrency']} keep-alive connections, "
+            f"{one['measured_seconds']} s | **{one['cases_per_second']:,} cases/s**; latency "
+            f"p50 {latency['p50']} / p95 {latency['p95']} / p99 {latency['p99']} ms; errors "
+            f"{one['errors'] or 'none'} | {TARGETS['api_post']} |"
+        )
+    lines.append(
+        f"| POST /api/v1/cases/: the count afterwards | {count['answered_201']:,} answered 201, "
+        f"{count['in_database']:,} in the database, lost {count['lost']}, duplicated "
+        f"{count['duplicated']} ({'OK' if count['ok'] else 'MISMATCH'}) | none lost or "
+        "duplicated |"
+    )
+    return lines
+
+
+def _webhook_lines(result: dict[str, Any] | None) -> list[str]:
+    """Outbound webhooks (bench/webhooks.py), when that stage ran."""
+    if result is None:
+        return []
+    if "catch_up" not in result:
+        return [f"| webhooks | {_not_run(result)} | {TARGETS['webhooks']} |"]
+    catch_up, delivery = result["catch_up"], result["delivery"]
+    full, empty = result["quiet_full_window"], result["quiet_empty_window"]
+    return [
+        f"| webhooks dispatch: {result['events']:,} new events × {result['subscriptions']} "
+        f"subscriptions → {catch_up['deliveries']:,} deliveries | "
+        f"**{catch_up['events_per_second']:,} events/s** ({catch_up['seconds']} s, "
+        f"{catch_up['passes']} passes) | {TARGETS['webhooks']} |",
+        f"| webhooks quiet dispatch: nothing new (burst inside the look-back window; window "
+        f"empty) | **{full['median_ms']} ms** ({full['queries']} queries); "
+        f"**{empty['median_ms']} ms** ({empty['queries']} queries) | milliseconds |",
+        f"| webhooks delivery to a local receiver, one worker, {delivery['deliveries']:,} "
+        f"attempts | **{delivery['per_second']}/s**; p50 {delivery['p50_ms']} ms, p95 "
+        f"{delivery['p95_ms']} ms | |",
+    ]
+
+
+def _open311_lines(result: dict[str, Any] | None) -> list[str]:
+    """Open311 GET requests (bench/open311_requests.py), when that stage ran."""
+    if result is None:
+        return []
+    if "default" not in result:
+        return [f"| Open311 requests | {_not_run(result)} | {TARGETS['open311']} |"]
+    cells = " · ".join(
+        f"{label}: **{result[label]['median_ms']}** / {result[label]['p90_ms']} ms "
+        f"({result[label]['results']:,} results, {result[label]['queries']} queries)"
+        for label in ("default", "xml", "filtered", "page_5")
+    )
+    return [
+        f"| Open311 GET requests on {result['cases']:,} cases, median / p90 | {cells} | "
+        f"{TARGETS['open311']} |"
     ]
 
 

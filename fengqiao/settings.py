@@ -327,6 +327,18 @@ PUBLIC_URL = env_str("PUBLIC_URL", "")
 # fonts-wqy-microhei, installed by the set-up (`make print-deps`).
 PDF_FONT_PATH = env_str("PDF_FONT", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 
+# --- Dashboards ------------------------------------------------------------------------------
+# The territory map's tile source, a Leaflet URL template such as a county GIS server's
+# ``https://gis.example.gov.cn/tiles/{z}/{x}/{y}.png``. Blank: no tiles (places on a plain
+# background), which needs no network at all.
+MAP_TILE_URL = env_str("MAP_TILE_URL", "")
+
+# --- Ledgers (台账, exports to Excel) -------------------------------------------------------
+# Up to this many rows an export is written in the request; more go to a background job with
+# a progress bar, its file kept under MEDIA_ROOT/ledgers/ for this many days (docs/ledgers.md).
+LEDGERS_SYNC_MAX_ROWS = env_int("LEDGERS_SYNC_MAX_ROWS", 10_000)
+LEDGERS_RETENTION_DAYS = env_int("LEDGERS_RETENTION_DAYS", 7)
+
 # --- Residents (码上办) ------------------------------------------------------------------
 # The SMS gateway: a dotted path to a backend class (fengqiao.residents.sms). The console
 # backend prints the message and lets the page show the code: for demos only (a deploy check
@@ -374,6 +386,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "webhooks.dispatch",
         "schedule": env_int("WEBHOOKS_DISPATCH_SECONDS", 10),
     },
+    # Export files older than LEDGERS_RETENTION_DAYS are deleted (they hold personal data).
+    "expire-exports": {"task": "ledgers.expire_exports", "schedule": 3600},
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     CELERY_BEAT_SCHEDULE["checkpoint-sqlite"] = {

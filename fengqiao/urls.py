@@ -15,9 +15,11 @@ urlpatterns = [
     path("cases/", include("fengqiao.cases.urls")),
     path("bulletins/", include("fengqiao.bulletins.urls")),
     path("disputes/", include("fengqiao.disputes.urls")),
+    path("stats/", include("fengqiao.stats.urls")),
     path("open311/v2/", include("fengqiao.api.open311_urls")),
     path("api/", include("fengqiao.api.rest.urls")),
     path("doorplates/", include("fengqiao.doorplates.staff_urls")),
+    path("ledgers/", include("fengqiao.ledgers.urls")),
     # The address printed in every plate's QR code: short, so the code stays small.
     path("d/", include("fengqiao.residents.urls")),
     path("admin/", admin.site.urls),

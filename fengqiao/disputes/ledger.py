@@ -11,29 +11,27 @@ own filter function (``selectors.register_filter``) applied to the same query st
 second sheet holds the figures of exactly those rows (screened, resolved, 化解率 from
 ``metrics``) and per township, and says which filters made them.
 
-Memory stays constant: openpyxl's write-only mode streams rows to the file, and the rows are
-read with ``.iterator()`` in chunks (parties prefetched per chunk). ID numbers and phones are
-masked unless the actor may unmask them; every export is written to the security audit log,
-an unmasked one also as unmasking.
+Memory stays constant: ``ledgers.xlsx`` streams rows to the file, and the rows are read in
+chunks: the ordered ids with ``.iterator()``, then each chunk with its parties. ID numbers
+and phones are masked unless the actor may unmask them.
+
+It is one of the ledgers of ``fengqiao.ledgers`` (``DisputeLedger``): the export job there
+decides whether it is written in the request or in the background, and writes the audit log
+(an unmasked export also as unmasking). Unlike the page, which drops a filter value it cannot
+read, the export refuses it with what to fix.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
-from django.http import HttpRequest
 from django.utils import timezone, translation
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 
-from fengqiao.audit.choices import AuditAction
-from fengqiao.audit.services import audit_record
 from fengqiao.core.privacy import Sensitive, SensitiveKind, mask
 from fengqiao.disputes.choices import (
     DisputeStatus,
@@ -54,9 +52,16 @@ from fengqiao.disputes.metrics import (
 )
 from fengqiao.disputes.models import Dispute, DisputeParty
 from fengqiao.disputes.selectors import register_filter
+from fengqiao.ledgers.workbook import (
+    Destination,
+    Progress,
+    Written,
+    data_sheet,
+    form_filters,
+)
+from fengqiao.ledgers.xlsx import Styled, Workbook
 from fengqiao.territory.models import Area
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REGISTER_SHEET = "矛盾纠纷台账"
 SUMMARY_SHEET = "化解率汇总"
 PARTY_SEPARATOR = "；"
@@ -122,13 +127,31 @@ def _local(moment: datetime.datetime | None) -> datetime.datetime | None:
     return timezone.localtime(moment).replace(tzinfo=None, microsecond=0)
 
 
-def ledger_rows(disputes: QuerySet[Dispute]) -> QuerySet[Dispute]:
-    """What a ledger row reads, in register order (newest screened first)."""
-    return (
-        disputes.select_related("committee", "lead_mediator")
+def ledger_rows(disputes: QuerySet[Dispute]) -> Iterator[Dispute]:
+    """What the ledger rows read, in register order (newest screened first), CHUNK at a time.
+
+    The order is read as ids alone, then each chunk's disputes (with committee, mediator and
+    parties) by primary key: sorting whole rows would make SQLite hold every row of the
+    ledger in memory before the first one came back."""
+    ordered = disputes.order_by("-screened_on", "-id").values_list("id", flat=True)
+    batch: list[int] = []
+    for pk in ordered.iterator(chunk_size=CHUNK):
+        batch.append(pk)
+        if len(batch) >= CHUNK:
+            yield from _chunk(batch)
+            batch = []
+    yield from _chunk(batch)
+
+
+def _chunk(ids: list[int]) -> Iterator[Dispute]:
+    if not ids:
+        return
+    found = (
+        Dispute.objects.select_related("committee", "lead_mediator")
         .prefetch_related(Prefetch("parties", queryset=DisputeParty.objects.order_by("id")))
-        .order_by("-screened_on", "-id")
+        .in_bulk(ids)
     )
+    yield from (found[pk] for pk in ids if pk in found)
 
 
 class _Row:
@@ -222,19 +245,12 @@ def _summary_sheet(
     workbook: Workbook, disputes: QuerySet[Dispute], *, actor: Any, params: Mapping[str, Any]
 ) -> dict[str, Any]:
     """The figures of exactly the exported rows, overall and per township."""
-    sheet = workbook.create_sheet(SUMMARY_SHEET)
-    sheet.column_dimensions["A"].width = 26
-    for letter in "BCD":
-        sheet.column_dimensions[letter].width = 14
-    bold = Font(bold=True)
+    sheet = workbook.create_sheet(SUMMARY_SHEET, widths=[26, 14, 14, 14])
 
     def cell(value: Any, *, percent: bool = False, strong: bool = False) -> Any:
-        made = WriteOnlyCell(sheet, value=value)
         if percent and value != NO_RATE:
-            made.number_format = "0.00%"
-        if strong:
-            made.font = bold
-        return made
+            return Styled(value, "percent")
+        return Styled(value, "bold") if strong else value
 
     figures = resolution_figures(disputes)
     sheet.append([cell("矛盾纠纷排查化解 化解率汇总", strong=True)])
@@ -284,48 +300,52 @@ def _summary_sheet(
     }
 
 
+def _invalid(form: RegisterFilterForm) -> ValidationError:
+    messages = []
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        messages += [f"{label}：{error}" if label else str(error) for error in errors]
+    return ValidationError(messages)
+
+
+class DisputeLedger:
+    """The register rows ``actor`` sees under the page's filters ``params`` (its query
+    string), as a ledger of ``fengqiao.ledgers``. Raises ``ValidationError`` for a filter
+    value that cannot be read."""
+
+    def __init__(
+        self, *, params: Mapping[str, Any], actor: Any, now: datetime.datetime | None = None
+    ) -> None:
+        form = RegisterFilterForm(params)
+        if not form.is_valid():
+            raise _invalid(form)
+        self.actor = actor
+        self.params = params
+        self.filters = form_filters(form, params)
+        self.unmasked = bool(actor.has_perm("org.unmask_personal"))
+        self.disputes = register_filter(Dispute.objects.visible_to(actor), params)
+
+    def count(self) -> int:
+        return self.disputes.count()
+
+    def write(self, destination: Destination, *, progress: Progress | None = None) -> Written:
+        with Workbook() as workbook, translation.override("zh-hans"):
+            sheet = data_sheet(workbook, REGISTER_SHEET, COLUMNS, freeze="C2")
+            row_of = _Row(unmasked=self.unmasked)
+            count = 0
+            for dispute in ledger_rows(self.disputes):
+                sheet.append(row_of(dispute))
+                count += 1
+                if progress is not None and count % CHUNK == 0:
+                    progress(count)
+            figures = _summary_sheet(workbook, self.disputes, actor=self.actor, params=self.params)
+            workbook.save(destination)
+        return Written(rows=count, detail={"kind": "dispute_register", **figures})
+
+
 def register_workbook_write(
-    *,
-    actor: Any,
-    params: Mapping[str, Any],
-    destination: str | Path | IO[bytes],
-    request: HttpRequest | None = None,
+    *, actor: Any, params: Mapping[str, Any], destination: str | Path | IO[bytes]
 ) -> int:
-    """Write the register rows ``actor`` sees under the page's filters ``params`` (its query
-    string) as .xlsx to ``destination``; return the number of disputes written. Audited."""
-    unmasked = bool(actor.has_perm("org.unmask_personal"))
-    disputes = register_filter(Dispute.objects.visible_to(actor), params)
-    workbook = Workbook(write_only=True)
-    with translation.override("zh-hans"):
-        sheet = workbook.create_sheet(REGISTER_SHEET)
-        for index, (_header, width) in enumerate(COLUMNS, start=1):
-            sheet.column_dimensions[get_column_letter(index)].width = width
-        sheet.freeze_panes = "C2"
-        header_font = Font(bold=True)
-        header_alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        headers = []
-        for header in HEADERS:
-            made = WriteOnlyCell(sheet, value=header)
-            made.font = header_font
-            made.alignment = header_alignment
-            headers.append(made)
-        sheet.append(headers)
-        row_of = _Row(unmasked=unmasked)
-        count = 0
-        for dispute in ledger_rows(disputes).iterator(chunk_size=CHUNK):
-            # An empty cell is left out of the file rather than written as "" (faster, smaller).
-            sheet.append([None if value == "" else value for value in row_of(dispute)])
-            count += 1
-        figures = _summary_sheet(workbook, disputes, actor=actor, params=params)
-    workbook.save(destination)
-    detail = {
-        "kind": "dispute_register",
-        "filters": {key: str(value) for key, value in params.items() if value},
-        "rows": count,
-        "unmasked": unmasked,
-        **figures,
-    }
-    audit_record(action=AuditAction.EXPORT, actor=actor, request=request, detail=detail)
-    if unmasked:
-        audit_record(action=AuditAction.UNMASK, actor=actor, request=request, detail=detail)
-    return count
+    """Write the register rows ``actor`` sees under ``params`` as .xlsx to ``destination``;
+    the number of disputes written. Not audited: exports go through ``fengqiao.ledgers``."""
+    return DisputeLedger(params=params, actor=actor).write(destination).rows

@@ -2,28 +2,28 @@
 
 Both read through ``Dispute.objects.visible_to(user)`` (out of scope answers 404), show
 identities masked unless the user holds ``org.unmask_personal``, and write the security
-audit log (an export; an unmasked one also as unmasking).
+audit log (an export; an unmasked one also as unmasking). The ledger is exported through
+``fengqiao.ledgers`` (written in the request when small, else in the background).
 """
 
 from __future__ import annotations
 
 import io
-import tempfile
 from typing import cast
 
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from fengqiao.audit.choices import AuditAction
 from fengqiao.audit.services import audit_record
 from fengqiao.disputes.agreements import AgreementIncomplete, agreement_pdf_write
-from fengqiao.disputes.ledger import XLSX_CONTENT_TYPE, register_workbook_write
 from fengqiao.disputes.models import Dispute, MediationAgreement
+from fengqiao.ledgers.choices import LedgerKind
+from fengqiao.ledgers.views import export_response
 from fengqiao.org.models import User
 
 
@@ -34,24 +34,11 @@ def _staff(request: HttpRequest) -> User:
 @login_required
 @require_GET
 @never_cache
-def register_export(request: HttpRequest) -> FileResponse:
-    """The register as .xlsx, with the register page's filters (its query string).
-
-    The workbook is written to a temporary file (openpyxl's write-only mode: constant
-    memory) and streamed from it; the file disappears when the response is closed.
-    """
-    user = _staff(request)
-    spool = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
-    try:
-        register_workbook_write(actor=user, params=request.GET, destination=spool, request=request)
-    except BaseException:
-        spool.close()
-        raise
-    spool.seek(0)
-    filename = f"矛盾纠纷排查化解台账-{timezone.localdate():%Y%m%d}.xlsx"
-    return FileResponse(
-        spool, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE
-    )
+def register_export(request: HttpRequest) -> HttpResponseBase:
+    """The register as .xlsx, with the register page's filters (its query string): the file
+    itself when it is small, else the progress page of a background export
+    (``fengqiao.ledgers``, which also writes the audit log)."""
+    return export_response(request, LedgerKind.DISPUTES)
 
 
 @login_required

@@ -10,9 +10,9 @@ these functions, and ``docs/metrics.md`` states the same definitions in words:
   agreement has been performed (``performed_on``) or judicially confirmed (``confirmed_on``).
   The services set ``resolved_at`` at exactly that moment; the figure reads the conditions
   themselves, so it cannot drift from the definition.
-- **化解率** = resolved / screened, an exact ``Decimal`` quantised to 0.0001 (two decimals of
-  a percent) with ROUND_HALF_UP, the rounding Chinese statistical reports use (四舍五入);
-  ``None`` when nothing was screened, shown as "—".
+- **化解率** = resolved / screened, by the platform's one rate rule (``fengqiao.stats.rates``):
+  an exact ``Decimal`` truncated (ROUND_DOWN) to 0.0001, two decimals of a percent, so that
+  a figure never overstates; ``None`` when nothing was screened, shown as "—".
 
 The period is a cohort: "resolved this year" counts the disputes *screened* this year that are
 resolved now, so resolved ≤ screened and the rate never exceeds 100 %.
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
@@ -31,15 +31,17 @@ from django.utils.translation import gettext as _
 from fengqiao.core.codes import SIGNIFICANT_DIGITS
 from fengqiao.disputes.choices import Outcome
 from fengqiao.disputes.models import Dispute
+from fengqiao.stats import rates
 from fengqiao.territory.models import Area
 
 # The one definition of "resolved" (化解).
 RESOLVED = Q(outcome=Outcome.AGREEMENT) & (
     Q(performed_on__isnull=False) | Q(confirmed_on__isnull=False)
 )
-RATE_QUANTUM = Decimal("0.0001")  # a rate of 0.9248 is 92.48 %
-RATE_ROUNDING = ROUND_HALF_UP
-NO_RATE = "—"
+# The platform's one rate rule, kept under these names for the callers of this module.
+RATE_QUANTUM = rates.RATE_QUANTUM
+RATE_ROUNDING = rates.RATE_ROUNDING
+NO_RATE = rates.NO_RATE
 LEVELS = ("township", "village")
 
 
@@ -69,17 +71,13 @@ class TerritoryResolution(ResolutionFigures):
 
 
 def resolution_rate(*, screened: int, resolved: int) -> Decimal | None:
-    """resolved / screened, exact, quantised to 0.0001 with ROUND_HALF_UP."""
-    if screened <= 0:
-        return None
-    return (Decimal(resolved) / Decimal(screened)).quantize(RATE_QUANTUM, rounding=RATE_ROUNDING)
+    """resolved / screened by the one rate rule: exact, truncated to 0.0001."""
+    return rates.rate(resolved, screened)
 
 
 def rate_display(rate: Decimal | None) -> str:
     """``Decimal("0.9248")`` → ``"92.48%"``; ``None`` → ``"—"``."""
-    if rate is None:
-        return NO_RATE
-    return f"{(rate * 100).quantize(Decimal('0.01'))}%"
+    return rates.rate_display(rate)
 
 
 def screened_between(

@@ -1,4 +1,4 @@
-"""The register exported to Excel (fengqiao.disputes.ledger and its view)."""
+"""The register exported to Excel (fengqiao.disputes.ledger, through fengqiao.ledgers' jobs)."""
 
 from __future__ import annotations
 
@@ -30,9 +30,11 @@ from fengqiao.disputes.choices import (
     Sex,
     Source,
 )
+from fengqiao.disputes.forms import RegisterFilterForm
 from fengqiao.disputes.ledger import REGISTER_SHEET, SUMMARY_SHEET
 from fengqiao.disputes.models import Dispute, MediationCommittee, Mediator
 from fengqiao.disputes.tests.test_metrics import bulk_register
+from fengqiao.ledgers.models import ExportJob
 from fengqiao.org.models import User
 
 # The data elements in their order (DOMAIN.md), between the number and the screening date.
@@ -71,6 +73,12 @@ EXPECTED_HEADERS = [
 COLUMN = {header: index for index, header in enumerate(EXPECTED_HEADERS)}
 APPLICANT_ID = make_id_number(birth="19680521", seq=81)
 RESPONDENT_ID = make_id_number(birth="19910203", seq=82)
+
+
+@pytest.fixture(autouse=True)
+def _private_media(settings: Any, tmp_path: Any) -> None:
+    """Background exports' files stay out of var/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture
@@ -278,6 +286,39 @@ def test_an_empty_export_still_has_its_headers_and_no_rate(client: Any, world: W
     summary = _summary(workbook)
     assert summary["排查数（件）"][0].value == 0
     assert summary["化解率"][0].value == "—"
+
+
+def test_a_filter_that_cannot_be_read_is_refused(client: Any, world: World) -> None:
+    client.force_login(world.county_operator)
+    response = client.get(reverse("disputes:export") + "?year=twenty&type=nonsense")
+    assert response.status_code == 400
+    text = response.content.decode()
+    with translation.override("zh-hans"):
+        assert str(RegisterFilterForm.base_fields["year"].label) in text
+    assert "nonsense" in text
+    assert not ExportJob.objects.exists()
+    assert not AuditEntry.objects.filter(action=AuditAction.EXPORT).exists()
+
+
+def test_a_big_register_goes_to_the_background(
+    client: Any,
+    world: World,
+    register: Dispute,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.LEDGERS_SYNC_MAX_ROWS = 1000
+    client.force_login(world.county_operator)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get(reverse("disputes:export") + "?year=2026")
+    job = ExportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/ledgers/jobs/{job.pk}/"
+    job.refresh_from_db()
+    assert job.rows_done == 2914 and job.can_download
+    body = b"".join(client.get(f"/ledgers/jobs/{job.pk}/download/").streaming_content)
+    workbook = load_workbook(io.BytesIO(body), read_only=True)
+    assert len(_rows(workbook)) - 1 == 2914
+    assert _summary(workbook)["化解数（件）"][0].value == 2695
 
 
 def test_the_export_needs_a_login(client: Any, world: World) -> None:

@@ -144,12 +144,14 @@ def test_nothing_screened_has_no_rate(world: World) -> None:
     assert resolution_by_territory(Dispute.objects.all(), level="township") == []
 
 
-def test_the_rate_is_exact_and_rounds_half_up() -> None:
-    # 1/32 = 0.03125 exactly: half up gives 0.0313 (banker's rounding would give 0.0312).
-    assert resolution_rate(screened=32, resolved=1) == Decimal("0.0313")
-    assert rate_display(Decimal("0.0313")) == "3.13%"
-    # 2/3 = 0.66666…: 0.6667; a float would show 66.67% too, but here the value is exact.
-    assert resolution_rate(screened=3, resolved=2) == Decimal("0.6667")
+def test_the_rate_is_exact_and_truncated() -> None:
+    # 1/32 = 0.03125 exactly: truncated to 0.0312 (a rate never overstates).
+    assert resolution_rate(screened=32, resolved=1) == Decimal("0.0312")
+    assert rate_display(Decimal("0.0312")) == "3.12%"
+    # 0.99996 shows 99.99%, never 100.00%.
+    assert resolution_rate(screened=100_000, resolved=99_996) == Decimal("0.9999")
+    # 2/3 = 0.66666…: truncated to 0.6666, exact (no float on the way).
+    assert resolution_rate(screened=3, resolved=2) == Decimal("0.6666")
     assert resolution_rate(screened=5, resolved=5) == Decimal("1.0000")
     assert rate_display(Decimal("1.0000")) == "100.00%"
     assert rate_display(Decimal("0")) == "0.00%"
