@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from fengqiao.cases.choices import DEADLINE_STATUSES, OPEN_STATUSES
 from fengqiao.cases.models import Case, SupervisionNotice
 from fengqiao.core.codes import within
+from fengqiao.disputes.metrics import ResolutionFigures
 from fengqiao.org.choices import Role
 from fengqiao.stats.metrics import (
     NEXT_LEVEL,
@@ -32,6 +33,7 @@ from fengqiao.stats.metrics import (
     case_breakdown,
     case_figures,
     department_ranking,
+    dispute_resolution,
     scope_prefix,
     total_of,
 )
@@ -107,6 +109,23 @@ def _change(current: Any, previous: Any, is_rate: bool) -> tuple[str, str]:
     direction = "up" if difference > 0 else "down" if difference < 0 else "same"
     text = f"{difference:+.2f}" if is_rate or isinstance(current, Decimal) else f"{difference:+}"
     return text, direction
+
+
+def resolution_headline(
+    current: ResolutionFigures | None, previous: ResolutionFigures | None
+) -> Headline | None:
+    """The disputes' 化解率 beside the case figures, when the filters allow it."""
+    if current is None or previous is None:
+        return None
+    change, direction = _change(current.rate, previous.rate, is_rate=True)
+    return Headline(
+        name="resolution_rate",
+        label=_("Dispute resolution rate"),
+        value=current.rate_display,
+        previous=previous.rate_display,
+        change=change,
+        direction=direction,
+    )
 
 
 def headline(current: CaseFigures, previous: CaseFigures) -> list[Headline]:
@@ -201,6 +220,10 @@ def dashboard(user: Any, period: Period, filters: Filters) -> Dashboard:
     }
     ranking = department_ranking(user, period, filters)
     prefix = scope_prefix(user, filters)
+    resolution = resolution_headline(
+        dispute_resolution(user, period, filters),
+        dispute_resolution(user, previous_period, filters),
+    )
     board = Dashboard(
         period=period,
         previous_period=previous_period,
@@ -208,7 +231,7 @@ def dashboard(user: Any, period: Period, filters: Filters) -> Dashboard:
         prefix=prefix,
         figures=figures,
         previous=previous,
-        headline=headline(figures, previous),
+        headline=headline(figures, previous) + ([resolution] if resolution else []),
         trend=trend,
         trend_by=trend_by,
         territories=territories,

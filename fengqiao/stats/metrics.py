@@ -81,6 +81,8 @@ from fengqiao.cases.choices import (
 )
 from fengqiao.cases.models import Case, CaseEvent, Category
 from fengqiao.core.codes import within
+from fengqiao.disputes import metrics as dispute_metrics
+from fengqiao.disputes.models import Dispute
 from fengqiao.org.models import Department
 from fengqiao.stats.rates import NO_RATE, rate, rate_display
 from fengqiao.territory.models import Area
@@ -591,6 +593,23 @@ def _figures_by(
 
 
 EMPTY_FIGURES = CaseFigures.of(Counts(), ReplyTimes())
+
+
+def dispute_resolution(
+    user: Any, period: Period, filters: Filters = NO_FILTERS
+) -> dispute_metrics.ResolutionFigures | None:
+    """The 化解率 of the disputes the reader sees, screened in the period (the disputes app's
+    definition, docs/metrics.md sections 1–3), narrowed to the filter's territory. None when
+    the filters name a case dimension (department, channel, type, category) that disputes
+    do not have: a 化解率 "of a category" would silently be the whole territory's."""
+    if filters.department_id or filters.channel or filters.case_type or filters.category_id:
+        return None
+    disputes = Dispute.objects.visible_to(user)
+    if filters.territory:
+        disputes = disputes.filter(within("territory_code", filters.territory))
+    return dispute_metrics.resolution_figures(
+        dispute_metrics.screened_between(disputes, period.first, period.last)
+    )
 
 
 def case_figures(user: Any, period: Period, filters: Filters = NO_FILTERS) -> CaseFigures:

@@ -171,7 +171,7 @@ RANKING_COLUMNS = (
 def _board_context() -> dict[str, Any]:
     return {
         "labels": figure_labels(),
-        "rate_names": CaseFigures.RATES,
+        "rate_names": (*CaseFigures.RATES, "resolution_rate"),
         "ranking_columns": RANKING_COLUMNS,
     }
 

@@ -115,3 +115,32 @@ def test_big_screen_and_map_render(dataset: Dataset) -> None:
     places = {p["code"]: p for p in json.loads(match.group(1))["places"]}
     assert (places["520524001"]["open_cases"], places["520524001"]["overdue"]) == (2, 2)
     assert (places["520524002"]["open_cases"], places["520524002"]["overdue"]) == (2, 1)
+
+
+def _tile(html: str, name: str) -> str:
+    match = re.search(
+        rf'data-figure="{name}"><header>[^<]*</header><strong class="value">([^<]*)</strong>', html
+    )
+    assert match, f"the headline has the {name} figure"
+    return match.group(1)
+
+
+def test_the_seed_s_register_shows_92_48_percent_on_the_dashboard(world: Any) -> None:
+    from fengqiao.disputes.tests.test_metrics import bulk_register
+
+    # The page's register: 2,914 screened this year, 2,695 resolved (化解率 92.48%), over
+    # both townships; last year's disputes are the previous period's.
+    codes = [world.a.village.territory_code, world.b.village.territory_code]
+    bulk_register(year=2026, screened=2914, resolved=2695, territory_codes=codes)
+    bulk_register(year=2025, screened=100, resolved=90, territory_codes=codes)
+    county = _client(world.county_operator)
+    year = {"kind": "year", "day": "2026-06-01"}
+
+    html = county.get(URL, year).content.decode()
+    assert _tile(html, "resolution_rate") == "92.48%"
+    assert "+2.48" in html  # against last year's 90.00%, in percentage points
+
+    township = county.get(URL, {**year, "territory": world.a.area.territory_code})
+    assert _tile(township.content.decode(), "resolution_rate") == "92.51%"  # 1,348 of 1,457
+    by_category = county.get(URL, {**year, "type": "complaint"}).content.decode()
+    assert 'data-figure="resolution_rate"' not in by_category  # disputes have no case type
