@@ -1,7 +1,9 @@
 """Make a fresh database ready to show: demo data when it is empty, one login per role.
 
 ``make demo`` runs this after ``migrate``. It is idempotent: data is only loaded into a
-database without areas, and an account that exists already is left as it is.
+database without areas, an account that exists already is left as it is, and each loader of
+the demo town's work (doorplates, bulletins, guide, disputes, cases) and the demo API key are
+only made once.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
+from fengqiao.api.models import ApiKey
+from fengqiao.api.services import api_key_create
 from fengqiao.org.choices import Role
 from fengqiao.org.models import Department, User
 from fengqiao.org.services import staff_create
@@ -38,6 +42,10 @@ OPERATOR_PERMISSIONS = [
 COUNTY_CODE = "520523"
 TOWNSHIP_CODE = "520523107"
 POLICE_STATION = "柳塘派出所"
+
+# The demo's API key for "another platform", acting as the county center's operator.
+API_KEY_NAME = "demo-platform"
+API_KEY_USER = "county"
 
 
 @dataclass
@@ -79,13 +87,31 @@ class Command(BaseCommand):
         for login in self.logins():
             rows.append(self.ensure(login))
         plate_url = self.load_residents_demo(options["port"])
+        self.load_work_demo()
+        api_key = self.ensure_api_key()
+        site = f"http://127.0.0.1:{options['port']}"
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS(f"Fengqiao is at http://127.0.0.1:{options['port']}/"))
+        self.stdout.write(self.style.SUCCESS(f"Fengqiao is at {site}/"))
         self.stdout.write("")
         self.table(("username", "password", "role", "scope", "notes"), rows)
         if plate_url:
             self.stdout.write("")
             self.stdout.write(f"A doorplate (码上办), as its QR code opens it: {plate_url}")
+        self.stdout.write("")
+        self.stdout.write(
+            f"Dashboards: {site}/stats/   API documentation: {site}/api/schema/swagger/"
+        )
+        if api_key:
+            self.stdout.write(
+                f"API key “{API_KEY_NAME}”, acting as {API_KEY_USER} (shown only this once):"
+            )
+            self.stdout.write(f"  {api_key}")
+            self.stdout.write(f'  curl -H "Authorization: Token {api_key}" {site}/api/v1/cases/')
+        elif ApiKey.objects.filter(name=API_KEY_NAME).exists():
+            self.stdout.write(
+                f"API key “{API_KEY_NAME}” existed (its key was shown when it was made); "
+                f"another: manage.py apikey create NAME --as {API_KEY_USER}"
+            )
 
     def logins(self) -> list[Login]:
         """The demo accounts whose places exist in this database."""
@@ -208,6 +234,35 @@ class Command(BaseCommand):
             .first()
         )
         return f"http://127.0.0.1:{port}/d/{plate.token()}/" if plate else ""
+
+    def load_work_demo(self) -> None:
+        """The demo town's work: its dispute register and about two hundred cases in every
+        state of the loop (each loader does nothing a second time)."""
+        from fengqiao.cases.demo import load_demo as load_cases
+        from fengqiao.disputes.demo import load_demo as load_disputes
+
+        operator = User.objects.filter(username="township", scope_code=TOWNSHIP_CODE).first()
+        if operator is None:
+            return
+        disputes = load_disputes(township_code=TOWNSHIP_CODE, actor=operator)
+        cases = load_cases(township_code=TOWNSHIP_CODE, actor=operator)
+        if disputes or cases:
+            self.stdout.write(
+                f"Demo work in 柳塘镇: {cases} cases on every workbench, {disputes} disputes "
+                "on the register."
+            )
+        else:
+            self.stdout.write("Demo cases and disputes of 柳塘镇 are there already: none added.")
+
+    @transaction.atomic
+    def ensure_api_key(self) -> str:
+        """The demo API key, made once; returns its key when made now, else ""."""
+        # Only for the demo's own account: never a key for someone's real "county" login.
+        user = User.objects.filter(username=API_KEY_USER, scope_code=COUNTY_CODE).first()
+        if user is None or ApiKey.objects.filter(name=API_KEY_NAME).exists():
+            return ""
+        _api_key, plaintext = api_key_create(name=API_KEY_NAME, user=user)
+        return plaintext
 
     @transaction.atomic
     def ensure(self, login: Login) -> tuple[str, str, str, str, str]:
