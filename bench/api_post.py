@@ -27,6 +27,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -102,8 +103,32 @@ def prepare() -> tuple[str, str, str]:
     return plaintext, village.territory_code, f"key:{api_key.pk}:"
 
 
+# A gunicorn configuration holding only a hook: each worker, once it has loaded the app, leaves
+# a file named by its pid in the directory the bench waits on.
+READY_HOOK = """
+import os
+
+
+def post_worker_init(worker):
+    try:  # a worker restarted after the bench stopped waiting finds the directory gone
+        open(os.path.join(os.environ["FENGQIAO_BENCH_READY_DIR"], str(worker.pid)), "w").close()
+    except OSError:
+        pass
+"""
+
+
 def start_server(port: int, threads: int) -> subprocess.Popen[bytes]:
+    """gunicorn as ``bin/serve`` starts it, returned once every worker has loaded the app.
+
+    The master listens before its workers have imported Django: connections opened as soon
+    as the port answers would all wait in the backlog and be taken by the first worker to
+    finish booting, and keep-alive connections never move, so the other worker would stay
+    idle for the whole run (one process, one core's worth of GIL). A running server receives
+    its connections with both workers up; so does the bench."""
+    ready = Path(tempfile.mkdtemp(prefix="fengqiao-bench-"))
+    (ready / "hook.py").write_text(READY_HOOK)
     env = dict(os.environ)
+    env["FENGQIAO_BENCH_READY_DIR"] = str(ready)
     env["FENGQIAO_ALLOW_DEVELOPMENT_KEYS"] = "1"  # a throwaway bench instance
     env.setdefault("FENGQIAO_DEBUG", "0")
     command = [
@@ -115,17 +140,22 @@ def start_server(port: int, threads: int) -> subprocess.Popen[bytes]:
         "--keep-alive", "30",
         "--timeout", "120",
         "--log-level", "warning",
+        "--config", str(ready / "hook.py"),
     ]  # fmt: skip
     server = subprocess.Popen(command, cwd=BASE_DIR, env=env, start_new_session=True)
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+    try:
+        while time.monotonic() < deadline:
+            if len([p for p in ready.iterdir() if p.name != "hook.py"]) >= WORKERS:
                 return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise RuntimeError("gunicorn did not start within 30 s")
+            time.sleep(0.1)
+    finally:
+        for path in ready.iterdir():
+            path.unlink()
+        ready.rmdir()
+    os.killpg(server.pid, signal.SIGKILL)
+    server.wait()
+    raise RuntimeError("gunicorn's workers did not start within 30 s")
 
 
 def stop_server(server: subprocess.Popen[bytes]) -> None:

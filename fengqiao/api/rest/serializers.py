@@ -11,9 +11,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.utils.serializer_helpers import BindingDict
 
 from fengqiao.bulletins.models import Bulletin
 from fengqiao.cases.choices import (
@@ -335,7 +337,29 @@ API_CHANNELS = [
 ]
 
 
-class CaseCreateSerializer(serializers.Serializer[Any]):
+class PrebuiltFieldsSerializer(serializers.Serializer[Any]):
+    """An input serializer whose bound fields are built once per class, not per request.
+
+    DRF deep-copies and binds every declared field for each serializer instance, which cost
+    more than validating the data. Parsing only reads the fields (their validators, choices
+    and lazily translated messages), so instances can share them; the state of one
+    validation (``initial_data``, ``validated_data``, ``errors``) stays on the instance. Only
+    for serializers whose fields use no ``context`` and that no code alters per instance."""
+
+    @cached_property
+    def fields(self) -> BindingDict:
+        cls = type(self)
+        shared: BindingDict | None = cls.__dict__.get("_prebuilt_fields")
+        if shared is None:
+            shared = serializers.Serializer.fields.func(cls())  # type: ignore[attr-defined]
+            for field in shared.values():
+                if isinstance(field, serializers.Serializer):
+                    field.fields  # noqa: B018 - a nested serializer's, built now as well
+            cls._prebuilt_fields = shared  # type: ignore[attr-defined]
+        return shared
+
+
+class CaseCreateSerializer(PrebuiltFieldsSerializer):
     """A new case. ``external_id`` is the sending platform's own id: sending it again gives
     back the case the first send created (200 instead of 201)."""
 

@@ -364,3 +364,88 @@ def test_a_key_acting_as_a_disabled_account_is_refused(world: World) -> None:
     User.objects.filter(pk=user.pk).update(is_active=False)
     response = client.get("/api/v1/cases/")
     assert response.status_code == 401 and "disabled" in response.json()["detail"]
+
+
+def test_intake_takes_the_same_few_queries_each_time(world: World) -> None:
+    """After the first call (per-process caches warm), a push needs the key lookup and the
+    intake's own statements: the same number every time, no category or place lookups."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(world.county_operator)
+    assert new_case(client, external_id="Q-0").status_code == 201
+
+    def statements(external_id: str) -> list[str]:
+        with CaptureQueriesContext(connection) as captured:
+            assert new_case(client, external_id=external_id).status_code == 201
+        return [query["sql"] for query in captured.captured_queries]
+
+    first, second = statements("Q-1"), statements("Q-2")
+    assert len(first) == len(second)
+    assert sum('FROM "api_apikey"' in sql for sql in first) == 1
+    assert not any('"cases_category"' in sql or 'FROM "territory_area"' in sql for sql in first)
+    if connection.vendor == "postgresql":
+        # The key, the idempotency probe, the one intake statement.
+        assert len(first) == 3, first
+
+
+def test_the_key_lookup_reads_the_key_and_its_account_in_one_query(world: World) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from fengqiao.api.rest.authentication import api_key_with_account
+    from fengqiao.api.services import api_key_revoke
+
+    user = world.county_operator
+    plaintext = key_for(user)
+    expected = ApiKey.objects.select_related("user").get(name="province")
+    with CaptureQueriesContext(connection) as captured:
+        found = api_key_with_account(plaintext)
+        assert found is not None and found.user is not None
+        account = found.user
+    assert len(captured.captured_queries) == 1
+    assert (found.pk, found.name, found.prefix, found.created_at, found.revoked_at) == (
+        expected.pk,
+        expected.name,
+        expected.prefix,
+        expected.created_at,
+        expected.revoked_at,
+    )
+    assert found.created_at.tzinfo is not None and not found._state.adding
+    assert account == user and account.get_username() == user.get_username()
+    assert account.role == user.role and account.scope_code == user.scope_code
+    # A key acting as no account: no user, and no second query to find that out.
+    public = key_for(None, name="public")
+    with CaptureQueriesContext(connection) as captured:
+        found = api_key_with_account(public)
+        assert found is not None and found.user is None
+    assert len(captured.captured_queries) == 1
+    assert api_key_with_account("fq_unknown") is None
+    api_key_revoke(name="province")
+    assert api_key_with_account(plaintext) is None
+
+
+def test_intake_input_serializers_share_their_fields_not_their_data() -> None:
+    from fengqiao.api.rest.serializers import CaseCreateSerializer
+
+    good = {
+        "case_type": "complaint",
+        "category": "noise",
+        "title": "Noise",
+        "description": "Loud.",
+        "territory_code": "520524001201",
+        "reporter": {"kind": "anonymous", "phone": "138 0000 0000"},
+    }
+    bad = {**good, "case_type": "nonsense", "reporter": {"phone": "call me"}}
+    first, second = CaseCreateSerializer(data=bad), CaseCreateSerializer(data=good)
+    assert first.fields is second.fields
+    assert not first.is_valid()
+    assert second.is_valid(), second.errors
+    assert set(first.errors) == {"case_type", "reporter"}
+    assert second.validated_data["reporter"]["phone"] == "138 0000 0000"
+    assert second.validated_data["channel"] == "api" and "case_type" not in first.validated_data
+    with translation.override("zh-hans"):
+        refused = CaseCreateSerializer(data={**good, "title": "x" * 101})
+        assert not refused.is_valid()
+        chinese = str(refused.errors["title"][0])
+    assert chinese != "Ensure this field has no more than 100 characters."
