@@ -11,15 +11,12 @@ version they showed, so a decision taken on a stale page is refused too.
 from __future__ import annotations
 
 import datetime
-import functools
-import time
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import psycopg
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
 from django.db.models import F, Model, Q
@@ -53,6 +50,7 @@ from fengqiao.cases.models import (
 )
 from fengqiao.cases.routing import Route, route
 from fengqiao.core.codes import is_within
+from fengqiao.core.db import execute_prepared
 from fengqiao.core.privacy import lookup_digest
 from fengqiao.org.choices import Role
 from fengqiao.org.models import Department, User
@@ -967,31 +965,6 @@ def _submit_atomically(item: CaseInput, *, actor: Any) -> tuple[Case, bool]:
         return _submit(item, actor=actor, cursor=cursor)
 
 
-def _execute_prepared(sql: str, params: list[Any]) -> Any:
-    """Run one statement on a cursor with server-side binding (Django's binds on the client),
-    so that PostgreSQL parses and plans it once per connection; its first row. Django's
-    execute wrappers and query log see it as they see their own statements."""
-    connection.ensure_connection()
-    raw: Any = connection.connection
-
-    def execute(sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
-        with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
-            cursor.execute(sql, params, prepare=True)
-            return cursor.fetchone()
-
-    started = time.monotonic()
-    context = {"connection": connection, "cursor": None}
-    call = execute
-    for wrapper in reversed(connection.execute_wrappers):
-        call = functools.partial(wrapper, call)
-    row = call(sql, params, False, context)
-    if connection.queries_logged:
-        connection.queries_log.append(
-            {"sql": sql, "time": f"{time.monotonic() - started:.3f}", "params": params}
-        )
-    return row
-
-
 def _submit_in_one_statement(
     item: CaseInput, *, actor: Any, statement: _OneStatement
 ) -> tuple[Case, bool]:
@@ -1011,7 +984,7 @@ def _submit_in_one_statement(
     reporter = _reporter_row(case, item.reporter or ReporterInput(), item.household_id)
     params = statement.params(case, day, reporter, events, now)
     sql = statement.statement(len(events), case.status == CaseStatus.DISPATCHED)
-    row = _execute_prepared(sql, params)
+    row = execute_prepared(sql, params)
     if row is None:
         # Nothing was written: the household does not exist, or a concurrent intake with the
         # same key won the race.

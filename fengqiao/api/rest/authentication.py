@@ -23,7 +23,7 @@ from rest_framework.request import Request
 
 from fengqiao.api.models import ApiKey
 from fengqiao.api.services import KEY_MARKER, MAX_KEY_LENGTH, key_digest, system_case_key
-from fengqiao.cases.services import _execute_prepared as execute_prepared
+from fengqiao.core.db import execute_prepared
 
 KEYWORD = "Token"
 
