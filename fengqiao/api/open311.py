@@ -230,6 +230,9 @@ def _window(data: Mapping[str, Any], problems: list[str]) -> tuple[datetime.date
     return start, end
 
 
+MAX_OFFSET: Final = 10_000
+
+
 def _page(data: Mapping[str, Any], problems: list[str]) -> tuple[int, int]:
     """(offset, limit) from ``page`` (from 1) and ``page_size`` (1 to 1000), the common
     extension; the default is the specification's first 1000."""
@@ -246,6 +249,13 @@ def _page(data: Mapping[str, Any], problems: list[str]) -> tuple[int, int]:
     if numbers["page_size"] > PAGE_SIZE:
         problems.append(_("page_size may be at most %(max)d.") % {"max": PAGE_SIZE})
     size = min(numbers["page_size"], PAGE_SIZE)
+    # A deep page costs a read of every row before it: past this many rows, narrow the dates.
+    if (numbers["page"] - 1) * size > MAX_OFFSET:
+        problems.append(
+            _("Pages reach at most %(max)d results deep; narrow start_date and end_date.")
+            % {"max": MAX_OFFSET}
+        )
+        return 0, size
     return (numbers["page"] - 1) * size, size
 
 

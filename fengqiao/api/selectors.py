@@ -72,14 +72,36 @@ def only_county() -> str | None:
     return codes[0] if len(codes) == 1 else None
 
 
+def _private_subtrees() -> Q:
+    """The categories under (or at) one whose ``is_public`` is off: never published, never
+    offered as a service, whatever their own flag says."""
+    paths = Category.objects.filter(is_public=False).values_list("path", flat=True)
+    condition = Q(pk__in=[])
+    for path in paths:
+        condition |= Q(path=path) | Q(path__startswith=f"{path}/")
+    return condition
+
+
+def unpublished_category_ids() -> list[int]:
+    """The ids of ``_private_subtrees``, from one read of the (small) tree."""
+    tree = list(Category.objects.values_list("pk", "path", "is_public"))
+    private = [path for _pk, path, is_public in tree if not is_public]
+    return [
+        pk
+        for pk, path, _public in tree
+        if any(path == closed or path.startswith(f"{closed}/") for closed in private)
+    ]
+
+
 def service_categories() -> list[Category]:
-    """The active categories, in tree order. An active category has only active ancestors
-    (kept by ``cases.categories``), so every parent of a listed one is listed too."""
-    return list(categories_in_tree_order().filter(is_active=True))
+    """The active public categories, in tree order. An active category has only active
+    ancestors (kept by ``cases.categories``) and a public one only public ones (a private
+    category closes its subtree), so every parent of a listed one is listed too."""
+    return list(categories_in_tree_order().filter(is_active=True).exclude(_private_subtrees()))
 
 
 def service_category(code: str) -> Category | None:
-    return Category.objects.filter(code=code, is_active=True).first()
+    return Category.objects.filter(code=code, is_active=True).exclude(_private_subtrees()).first()
 
 
 # ---------------------------------------------------------------------------------------
@@ -119,7 +141,9 @@ def territory_near(latitude: Decimal, longitude: Decimal) -> str | None:
 
 
 def published_cases() -> QuerySet[Case]:
-    return Case.objects.exclude(case_type__in=UNPUBLISHED_TYPES)
+    return Case.objects.exclude(case_type__in=UNPUBLISHED_TYPES).exclude(
+        category_id__in=unpublished_category_ids()
+    )
 
 
 @dataclass(frozen=True)
@@ -326,6 +350,7 @@ def open311_request_for_token(token: str) -> Open311Request | None:
         Open311Request.objects.select_related("case")
         .filter(token=value)
         .exclude(case__case_type__in=UNPUBLISHED_TYPES)
+        .exclude(case__category_id__in=unpublished_category_ids())
         .first()
     )
 
@@ -391,7 +416,11 @@ def published_updates(query: UpdateQuery) -> list[PublishedUpdate]:
     public = Q(kind__in=PUBLIC_EVENT_KINDS) | Q(
         kind__in=APPROVED_DECISION_KINDS, data__approved=True
     )
-    events = CaseEvent.objects.filter(public).exclude(case__case_type__in=UNPUBLISHED_TYPES)
+    events = (
+        CaseEvent.objects.filter(public)
+        .exclude(case__case_type__in=UNPUBLISHED_TYPES)
+        .exclude(case__category_id__in=unpublished_category_ids())
+    )
     if query.numbers:
         events = events.filter(case__number__in=list(query.numbers))
     if query.start is not None:

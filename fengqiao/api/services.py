@@ -167,6 +167,12 @@ def open311_request_submit(
             _("This API key may only report matters within territory %(code)s.")
             % {"code": api_key.territory_code}
         )
+    if api_key.user is not None and not api_key.user.covers(submission.territory_code):
+        # The key acts as this account: it receives cases where the account could.
+        raise PermissionDenied(
+            _("The account this API key acts as cannot receive matters at %(code)s.")
+            % {"code": submission.territory_code}
+        )
     reporter = ReporterInput()
     if submission.reporter_name or submission.phone:
         reporter = ReporterInput(

@@ -76,7 +76,7 @@ def _with_scope_prefix(form: type[forms.ModelForm[Any]], request: HttpRequest) -
 class CategoryForm(forms.ModelForm[Category]):
     class Meta:
         model = Category
-        fields = ["code", "name", "parent", "matter", "is_active", "sort_order"]
+        fields = ["code", "name", "parent", "matter", "is_active", "is_public", "sort_order"]
         field_classes = {"parent": CategoryChoiceField}
 
     def clean(self) -> dict[str, Any]:
@@ -99,7 +99,7 @@ class CategoryAdmin(AdministratorOnlyAdmin):
     cases keep pointing at them."""
 
     form = CategoryForm
-    list_display = ["tree_name", "code", "matter", "is_active", "sort_order"]
+    list_display = ["tree_name", "code", "matter", "is_active", "is_public", "sort_order"]
     list_select_related = ["matter"]
     list_filter = ["is_active"]
     search_fields = ["name", "code"]

@@ -61,6 +61,17 @@ class Category(models.Model):
         related_name="+",
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # Open311 lets anyone read requests; some matters must never be shown to anyone, however
+    # they came in. Off for a category hides it and everything below it.
+    is_public = models.BooleanField(
+        _("public through Open311"),
+        default=True,
+        help_text=_(
+            "Off for matters whose publication could expose people (drug tip-offs, family "
+            "disputes, minors, assistance): their cases are never listed, and other systems "
+            "cannot file them through Open311. Applies to the categories below it too."
+        ),
+    )
     sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
 
     class Meta:

@@ -26,10 +26,12 @@ def _ledger_path(job: ExportJob, filename: str) -> str:
 
 class ExportJobQuerySet(models.QuerySet["ExportJob"]):
     def visible_to(self, user: Any) -> ExportJobQuerySet:
-        """One's own exports; an administrator sees everyone's (to help and to audit)."""
+        """One's own exports; an administrator of the whole installation (a superuser, or an
+        administrator with no scope) sees everyone's, to help and to audit. A scoped
+        administrator sees only their own: another's file may hold places outside their scope."""
         if not getattr(user, "is_authenticated", False):
             return self.none()
-        if user.is_superuser or user.role == Role.ADMINISTRATOR:
+        if user.is_superuser or (user.role == Role.ADMINISTRATOR and not user.scope_code):
             return self.all()
         return self.filter(created_by=user)
 

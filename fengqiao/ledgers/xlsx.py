@@ -33,8 +33,9 @@ MAX_ROWS = 1_048_576  # Excel's limits
 MAX_TEXT = 32_767
 # Excel's day numbers count naive wall-clock time (it has no time zones).
 _EPOCH = datetime.datetime(1899, 12, 30)  # noqa: DTZ001
-# Characters XML 1.0 does not allow (openpyxl refuses them too): dropped from text.
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Characters XML 1.0 does not allow (openpyxl refuses them too): dropped from text. A resident
+# can type U+FFFE into a report, and one such character would make the whole sheet unreadable.
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _STYLE_IDS: dict[str, int] = {"bold": 1, "header": 2, "date": 3, "datetime": 4, "percent": 5}
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -129,6 +130,8 @@ class Sheet:
             return f'<c r="{ref}"{s}><v>{float(value)}</v></c>'
         if kind is Styled:
             return self._cell(ref, value.value, _STYLE_IDS[value.style])
+        if isinstance(value, str):  # a str subclass (SafeString…): its plain text
+            return self._cell(ref, str.__str__(value), style_id)
         return self._cell(ref, str(value), style_id)
 
     def _head(self) -> str:

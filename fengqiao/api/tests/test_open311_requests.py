@@ -535,7 +535,8 @@ def test_the_list_takes_constant_queries(client: Any, key: str, world: World) ->
         rejected = Case.objects.get(number=answer["service_request_id"])
         case_reject(case=rejected, actor=world.county_operator, reason="重复")
     assert count() == few + 1  # the rejections' reasons, once for the whole page
-    assert few <= 3  # the rows (the page is a subquery), two for the place names
+    # The private categories' ids, the rows (the page is a subquery), two for the place names.
+    assert few <= 4
 
 
 # --- Following a request to closed --------------------------------------------------------
@@ -721,3 +722,39 @@ def test_the_admin_lists_requests_without_contact_details(
     assert client.get(reverse("admin:api_open311request_add")).status_code == 403
     client.force_login(world.county_operator, backend="django.contrib.auth.backends.ModelBackend")
     assert client.get(reverse("admin:api_open311request_changelist")).status_code in (302, 403)
+
+
+def test_a_key_receives_only_where_its_account_could(client: Any, world: World) -> None:
+    api_key, plaintext = api_key_create(name="grid-app")
+    ApiKey.objects.filter(pk=api_key.pk).update(user=world.a.users["grid_worker"])
+    problems = _errors(_post(client, plaintext, address_id=world.b.grid.code), 403)
+    assert world.b.grid.code in problems[0]
+    assert Case.objects.count() == 0
+
+
+@pytest.mark.parametrize("resource", ["requests", "servicerequestupdates"])
+def test_a_page_too_deep_is_refused_in_the_spec_s_format(
+    client: Any, world: World, resource: str
+) -> None:
+    response = client.get(f"{BASE}/{resource}.json", {"page": "99999999999999999999999"})
+    assert response.status_code == 400
+    assert "narrow start_date" in response.json()[0]["description"]
+
+
+def test_private_matters_are_never_offered_or_published(
+    client: Any, key: str, world: World
+) -> None:
+    codes = {item["service_code"] for item in _json(client.get(f"{BASE}/services.json"))}
+    assert "noise" in codes
+    assert not codes & {"drugs", "dispute", "dispute_family", "minors", "social_assistance"}
+    _errors(client.get(f"{BASE}/services/drugs.json"), 404)
+    _errors(_post(client, key, service_code="drugs", address_id=_grid(world)), 400)
+    assert Case.objects.count() == 0
+    # However it came in, a family dispute filed as a complaint stays unlisted.
+    family = _submit_other(world, code="dispute_family")
+    listed = _submit_other(world)
+    numbers = {item["service_request_id"] for item in _json(client.get(f"{BASE}/requests.json"))}
+    assert numbers == {listed.number}
+    _errors(client.get(f"{BASE}/requests/{family.number}.json"), 404)
+    updates = _json(client.get(f"{BASE}/servicerequestupdates.json"))
+    assert family.number not in {item["service_request_id"] for item in updates}

@@ -120,7 +120,13 @@ def test_another_user_cannot_see_or_download_the_file(
     job = start(client, world.a.users["township_operator"], django_capture_on_commit_callbacks)
     exports = AuditEntry.objects.filter(action=AuditAction.EXPORT)
     before = exports.count()
-    for other in (world.a.users["village_operator"], world.county_operator):
+    # A scoped administrator (here of the other township) is turned away like anyone else.
+    scoped_admin = User.objects.get(pk=world.admin.pk)
+    scoped_admin.pk = None
+    scoped_admin.username, scoped_admin.scope_code = "admin-b", world.b.area.territory_code
+    scoped_admin.is_superuser = False
+    scoped_admin.save()
+    for other in (world.a.users["village_operator"], world.county_operator, scoped_admin):
         client.force_login(other)
         assert client.get(f"/ledgers/jobs/{job.pk}/download/").status_code == 404
         assert client.get(f"/ledgers/jobs/{job.pk}/").status_code == 404

@@ -7,6 +7,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.utils.safestring import mark_safe
 from openpyxl import load_workbook
 
 from fengqiao.ledgers.xlsx import MAX_TEXT, Styled, Workbook
@@ -27,9 +28,9 @@ def test_values_come_back_as_written() -> None:
     wide = [f"列{n}" for n in range(30)]
     rows = [
         ["=SUM(A1:A9)", 'a < b & "c" > d', 42, 1.5, Decimal("0.9248"), True, None, ""],
-        [moment, datetime.date(2026, 2, 28), "多行\n文本 ", "bad\x00\x07chars", "x" * 40_000],
+        [moment, datetime.date(2026, 2, 28), "多行\n文本 ", "bad\x00\x07\ufffechars", "x" * 40_000],
         wide,
-        [Styled(Decimal("0.9248"), "percent"), Styled("粗体", "bold")],
+        [Styled(Decimal("0.9248"), "percent"), Styled("粗体", "bold"), mark_safe("安全")],
     ]
     for row in rows:
         sheet.append(row)
@@ -54,6 +55,7 @@ def test_values_come_back_as_written() -> None:
     assert [cell.value for cell in ws[4]] == wide  # past column Z: AA, AB, …
     assert ws["AD4"].value == "列29"
     assert ws["A5"].number_format == "0.00%" and ws["B5"].font.b
+    assert ws["C5"].value == "安全"  # a str subclass is written as its text
     assert book["第二页"]["A1"].value == "只有一格"
 
 
