@@ -20,6 +20,7 @@ from fengqiao.webhooks.models import Attempt, Delivery, Subscription
 from fengqiao.webhooks.services import (
     check_platform_scope,
     deliveries_replay,
+    is_installation_administrator,
     subscription_create,
     subscription_rotate_secret,
     subscription_update,
@@ -27,6 +28,28 @@ from fengqiao.webhooks.services import (
 from fengqiao.webhooks.tasks import enqueue
 
 FIELDS = ["name", "url", "event_kinds", "territory_code", "api_key", "max_attempts", "is_active"]
+
+
+class InstallationAdministratorAdmin(AdministratorOnlyAdmin):
+    """Only for administrators of the whole installation (``is_installation_administrator``)."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_installation_administrator(request.user) and super().has_module_permission(
+            request
+        )
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_installation_administrator(request.user) and super().has_view_permission(
+            request, obj
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return is_installation_administrator(request.user) and super().has_add_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_installation_administrator(request.user) and super().has_change_permission(
+            request, obj
+        )
 
 
 class SubscriptionForm(forms.ModelForm[Subscription]):
@@ -82,7 +105,7 @@ def _replayed_message(count: int) -> str:
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(AdministratorOnlyAdmin):
+class SubscriptionAdmin(InstallationAdministratorAdmin):
     form = SubscriptionForm
     list_display = ["name", "url", "territory_code", "api_key", "is_active", "created_at"]
     list_filter = ["is_active"]
@@ -144,7 +167,7 @@ class AttemptInline(admin.TabularInline[Attempt, Delivery]):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(AdministratorOnlyAdmin):
+class DeliveryAdmin(InstallationAdministratorAdmin):
     list_display = [
         "uuid",
         "subscription",

@@ -57,13 +57,22 @@ USER_AGENT = "Fengqiao-Webhooks/1"
 # Who may act
 
 
+def is_installation_administrator(user: Any) -> bool:
+    """A superuser, or an administrator with no territory scope. Webhooks send the events of
+    the whole installation and show what receivers answer, so an administrator scoped to one
+    township may not manage them."""
+    if getattr(user, "is_superuser", False):
+        return True
+    return getattr(user, "role", "") == Role.ADMINISTRATOR and not getattr(user, "scope_code", "")
+
+
 def _require_administrator(actor: Any) -> None:
     if actor is None:
         return
-    if not (
-        getattr(actor, "is_superuser", False) or getattr(actor, "role", "") == Role.ADMINISTRATOR
-    ):
-        raise PermissionDenied(_("Only an administrator may manage webhooks."))
+    if not is_installation_administrator(actor):
+        raise PermissionDenied(
+            _("Only an administrator of the whole installation may manage webhooks.")
+        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -439,6 +448,30 @@ def _record(delivery_id: int, outcome: _Outcome, started_at: datetime.datetime) 
     return AttemptResult(attempt, retry_in=wait)
 
 
+def _still_wanted(delivery: Delivery) -> bool:
+    """Whether the subscriber may still have this delivery: an administrator who switches a
+    subscription off, narrows its territory or revokes its platform's key stops what is
+    already queued too (a receiver may have been compromised)."""
+    subscription = delivery.subscription
+    if not subscription.is_active:
+        return False
+    if subscription.api_key is not None and not subscription.api_key.is_active:
+        return False
+    return matches(subscription, delivery.event)
+
+
+def _withdraw(delivery_id: int, now: datetime.datetime) -> None:
+    """Out of line without an attempt: a dead letter (kept for the record), which a replay
+    withdraws again unless the subscription wants it once more."""
+    Delivery.objects.filter(pk=delivery_id).update(
+        status=DeliveryStatus.DEAD,
+        dead_at=now,
+        attempts=F("attempts") - 1,
+        attempts_total=F("attempts_total") - 1,
+        last_error="withdrawn: the subscription no longer receives this event",
+    )
+
+
 def delivery_attempt(*, delivery_id: int) -> AttemptResult:
     """Post the delivery once, if it is due and nobody else is posting it; log the attempt;
     then mark it delivered, schedule the next attempt, or dead-letter it. No transaction is
@@ -446,7 +479,12 @@ def delivery_attempt(*, delivery_id: int) -> AttemptResult:
     started_at = timezone.now()
     if not _claim(delivery_id, started_at):
         return AttemptResult(None)
-    delivery = Delivery.objects.select_related("subscription").get(pk=delivery_id)
+    delivery = Delivery.objects.select_related("subscription__api_key", "event__case").get(
+        pk=delivery_id
+    )
+    if not _still_wanted(delivery):
+        _withdraw(delivery_id, started_at)
+        return AttemptResult(None)
     try:
         outcome = _post(delivery, subscription_secret(delivery.subscription))
     except Exception as failure:  # a bug or a bad secret must not leave the lease dangling

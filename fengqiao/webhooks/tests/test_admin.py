@@ -7,12 +7,14 @@ from typing import Any
 
 import pytest
 from django.contrib.messages import get_messages
+from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import reverse
 
 from fengqiao.api.services import api_key_create
 from fengqiao.audit.models import AuditEntry
 from fengqiao.conftest import World
+from fengqiao.org.models import User
 from fengqiao.webhooks.choices import DeliveryStatus
 from fengqiao.webhooks.models import Delivery, Subscription
 from fengqiao.webhooks.services import deliveries_dispatch, subscription_create, subscription_secret
@@ -123,3 +125,20 @@ def test_staff_other_than_administrators_do_not_get_in(world: World, client: Cli
     assert client.get(reverse("admin:webhooks_subscription_changelist")).status_code in (302, 403)
     assert client.post(reverse(ADD), form()).status_code in (302, 403)
     assert not Subscription.objects.exists()
+
+
+def test_an_administrator_scoped_to_a_township_does_not_get_in(
+    world: World, client: Client
+) -> None:
+    scoped = User.objects.get(pk=world.admin.pk)
+    scoped.pk = None
+    scoped.username, scoped.is_superuser = "admin-a", False
+    scoped.scope_code = world.a.area.territory_code
+    scoped.save()
+    client.force_login(scoped)
+    assert client.get(reverse("admin:webhooks_subscription_changelist")).status_code in (302, 403)
+    assert client.get(reverse("admin:webhooks_delivery_changelist")).status_code in (302, 403)
+    assert client.post(reverse(ADD), form()).status_code in (302, 403)
+    assert not Subscription.objects.exists()
+    with pytest.raises(PermissionDenied):
+        subscription_create(name="township", url="https://example.org/hook", actor=scoped)

@@ -212,3 +212,34 @@ def test_the_body_sent_is_the_frozen_body(
     assert request.body == delivery.body.encode()
     assert request.delivery == str(delivery.uuid) == json.loads(request.body)["delivery"]
     assert request.event == "submit"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("change", ["switched_off", "territory_narrowed"])
+def test_what_is_queued_stops_when_the_subscription_no_longer_wants_it(
+    world: World,
+    clock: Any,
+    receiver: Receiver,
+    django_capture_on_commit_callbacks: Any,
+    change: str,
+) -> None:
+    subscription, _secret = subscription_create(
+        name="platform", url=receiver.url, event_kinds=["submit"]
+    )
+    receiver.always_fail = True
+    submit(world)
+    with django_capture_on_commit_callbacks(execute=True):
+        dispatch.delay()
+    assert len(receiver.requests) == 1
+    # The administrator reacts (a compromised receiver, a re-drawn area) before the retry.
+    if change == "switched_off":
+        subscription.is_active = False
+    else:
+        subscription.territory_code = world.b.area.territory_code
+    subscription.save()
+    clock.shift(datetime.timedelta(hours=1))
+    run_beat(clock, django_capture_on_commit_callbacks, rounds=3, step=datetime.timedelta(hours=1))
+    delivery = Delivery.objects.get()
+    assert len(receiver.requests) == 1  # nothing more was sent
+    assert delivery.status == DeliveryStatus.DEAD and "withdrawn" in delivery.last_error
+    assert delivery.attempts == 1
