@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import datetime
 import importlib
-from collections.abc import Iterator
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from fengqiao.celery import app as celery_app
 from fengqiao.core.idnumbers import check_character
@@ -280,3 +287,73 @@ def flushable_audit_log(live_server: Any) -> Iterator[None]:
         cursor.execute("DELETE FROM audit_auditentry")
         for statement in triggers.SQLITE_UP:
             cursor.execute(statement)
+
+
+# --- A real Celery worker on Redis (tests marked ``services``) ----------------------------------
+
+_PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class RedisWorker:
+    """A worker process on the test's own database and Redis queue, and a client for it."""
+
+    process: subprocess.Popen[bytes]
+    broker: str
+    queue: str
+
+    def send(self, task: str) -> None:
+        from celery import Celery
+
+        # The worker keeps no results (as in production): tests watch the database instead.
+        Celery("fengqiao-test", broker=self.broker).send_task(task, queue=self.queue)
+
+    def assert_alive(self) -> None:
+        stderr = self.process.stderr.read().decode() if self.process.poll() is not None else ""
+        assert self.process.poll() is None, stderr
+
+
+def wait_until(condition: Callable[[], bool], *, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not condition():
+        time.sleep(0.2)
+
+
+@contextmanager
+def redis_worker(
+    *, broker: str, queue: str, settings_module: str = "fengqiao.settings"
+) -> Iterator[RedisWorker]:
+    """Start ``celery worker`` on ``queue`` of ``broker`` against the test database; stop it
+    afterwards. Skips on the in-memory SQLite test database, which a second process cannot
+    see (the PostgreSQL run covers it)."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite" and db["NAME"].startswith("file:"):
+        pytest.skip("the in-memory SQLite test database is invisible to a worker process")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": settings_module,
+        "FENGQIAO_BROKER_URL": broker,
+        "FENGQIAO_TASKS_EAGER": "0",
+    }
+    if connection.vendor == "postgresql":
+        env["FENGQIAO_DATABASE_URL"] = (
+            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        )
+    else:
+        env["FENGQIAO_DATABASE_URL"] = f"sqlite:///{db['NAME']}"
+    process = subprocess.Popen(  # noqa: S603  (a fixed command line)
+        [
+            sys.executable,
+            *("-m", "celery", "-A", "fengqiao", "worker", "--pool=solo", "--loglevel=WARNING"),
+            *("--without-heartbeat", "--without-mingle", "--without-gossip", "-Q", queue),
+        ],
+        cwd=_PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        yield RedisWorker(process, broker, queue)
+    finally:
+        process.terminate()
+        process.wait(timeout=15)

@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import datetime
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from fengqiao.cases.choices import CaseType, Channel, EventKind, Rating
 from fengqiao.cases.models import Case, CaseEvent, Category, Notification, SupervisionNotice
@@ -25,10 +19,8 @@ from fengqiao.cases.services import (
 )
 from fengqiao.cases.tasks import sweep_deadlines
 from fengqiao.cases.tests.conftest import SHANGHAI
-from fengqiao.conftest import World
+from fengqiao.conftest import World, redis_worker, wait_until
 from fengqiao.org.models import Department
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 def dispatched_case(world: World, police: Department) -> Case:
@@ -98,56 +90,14 @@ def test_the_sweep_reads_only_what_is_newly_due(
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_real_celery_worker_runs_the_sweep_on_redis(world: World, police: Department) -> None:
-    if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith("file:"):
-        pytest.skip("the in-memory SQLite test database is invisible to a worker process")
-    case = dispatched_case(world, police)
-    Case.objects.filter(pk=case.pk).update(
-        reply_due_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC),
-        warn_at=datetime.datetime(2019, 12, 31, tzinfo=datetime.UTC),
-    )
-    broker = "redis://127.0.0.1:6379/14"
-    env = {**os.environ, "FENGQIAO_BROKER_URL": broker, "FENGQIAO_TASKS_EAGER": "0"}
-    db = connection.settings_dict
-    if connection.vendor == "postgresql":
-        env["FENGQIAO_DATABASE_URL"] = (
-            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    with redis_worker(broker="redis://127.0.0.1:6379/14", queue="sweep-test") as worker:
+        case = dispatched_case(world, police)
+        Case.objects.filter(pk=case.pk).update(
+            reply_due_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC),
+            warn_at=datetime.datetime(2019, 12, 31, tzinfo=datetime.UTC),
         )
-    else:
-        env["FENGQIAO_DATABASE_URL"] = f"sqlite:///{db['NAME']}"
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "fengqiao",
-            "worker",
-            "--pool=solo",
-            "--loglevel=WARNING",
-            "--without-heartbeat",
-            "--without-mingle",
-            "--without-gossip",
-            "-Q",
-            "sweep-test",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        from celery import Celery
-
-        # The worker keeps no results (as in production): watch the database instead.
-        client = Celery("fengqiao-test", broker=broker)
-        client.send_task("cases.sweep_deadlines", queue="sweep-test")
-        deadline = time.monotonic() + 30
-        while (
-            time.monotonic() < deadline and not SupervisionNotice.objects.filter(case=case).exists()
-        ):
-            time.sleep(0.2)
-        assert SupervisionNotice.objects.filter(case=case, automatic=True).count() == 1
-        assert worker.poll() is None, worker.stderr.read().decode() if worker.stderr else ""
-    finally:
-        worker.terminate()
-        worker.wait(timeout=15)
+        worker.send("cases.sweep_deadlines")
+        notices = SupervisionNotice.objects.filter(case=case)
+        wait_until(notices.exists)
+        assert notices.filter(automatic=True).count() == 1
+        worker.assert_alive()
