@@ -309,8 +309,9 @@ class RedisWorker:
         Celery("fengqiao-test", broker=self.broker).send_task(task, queue=self.queue)
 
     def assert_alive(self) -> None:
-        stderr = self.process.stderr.read().decode() if self.process.poll() is not None else ""
-        assert self.process.poll() is None, stderr
+        if self.process.poll() is not None:
+            stderr = self.process.stderr.read().decode() if self.process.stderr else ""
+            raise AssertionError(f"the worker stopped: {stderr}")
 
 
 def wait_until(condition: Callable[[], bool], *, seconds: float = 30) -> None:
