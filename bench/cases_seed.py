@@ -540,6 +540,7 @@ class _Generator:
             extension,
             returned,  # return_count
             0,  # reopen_count
+            0,  # return_visit_count: the generated history has no return-visit events
             reply_text,
             reply_approved,
             resolved_on_spot,
@@ -590,6 +591,7 @@ _COLUMNS = (
     "extension_days",
     "return_count",
     "reopen_count",
+    "return_visit_count",
     "reply_text",
     "reply_approved",
     "resolved_on_spot",
@@ -753,11 +755,19 @@ def grow(
         with connection.cursor() as cursor:
             cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(Case._meta.db_table)}")
     seconds = time.perf_counter() - started
+    # The cases were written around the services, so the statistics' tally is recomputed
+    # from them, as after any bulk load (``manage.py tally rebuild``).
+    from fengqiao.stats.tally import rebuild
+
+    rebuilding = time.perf_counter()
+    tally_rows = rebuild()
     return {
         "cases": have + written,
         "written": written,
         "seconds": round(seconds, 1),
         "rows_per_second": round(written / seconds),
+        "tally_rows": tally_rows,
+        "tally_rebuild_seconds": round(time.perf_counter() - rebuilding, 1),
     }
 
 

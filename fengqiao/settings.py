@@ -386,6 +386,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "webhooks.dispatch",
         "schedule": env_int("WEBHOOKS_DISPATCH_SECONDS", 10),
     },
+    # The moves' appended tally changes folded into the tally (docs/metrics.md section 9).
+    "fold-tally": {"task": "stats.fold_tally", "schedule": env_int("TALLY_FOLD_SECONDS", 60)},
     # Export files older than LEDGERS_RETENTION_DAYS are deleted (they hold personal data).
     "expire-exports": {"task": "ledgers.expire_exports", "schedule": 3600},
 }

@@ -54,6 +54,8 @@ from fengqiao.core.db import execute_prepared
 from fengqiao.core.privacy import lookup_digest
 from fengqiao.org.choices import Role
 from fengqiao.org.models import Department, User
+from fengqiao.stats import tally
+from fengqiao.stats.models import CaseTallyDelta
 from fengqiao.territory.models import Household
 
 # ---------------------------------------------------------------------------------------
@@ -139,6 +141,7 @@ def _locked(case: Case, expected_version: int | None = None) -> Case:
             )
             % {"number": current.number, "status": current.get_status_display()}
         )
+    tally.remember(current)
     return current
 
 
@@ -163,6 +166,8 @@ def _event(
     department: Department | None = None,
     data: dict[str, Any] | None = None,
 ) -> CaseEvent:
+    if kind == EventKind.RETURN and department is not None:
+        tally.record_return(case, department.pk)
     return CaseEvent.objects.create(
         case=case,
         kind=kind,
@@ -180,6 +185,7 @@ def _save(case: Case, *fields: str) -> None:
     case.version = F("version") + 1
     case.save(update_fields=[*fields, "version", "updated_at"])
     case.refresh_from_db(fields=["version"])
+    tally.record_move(case, fields)
 
 
 def _notify(users: Iterable[User], case: Case, kind: EventKind, message: str) -> None:
@@ -556,6 +562,11 @@ def _cast(field: models.Field[Any, Any]) -> str:
     return "text" if db_type.startswith("varchar") else db_type
 
 
+# The tally rows a new case adds to: its village, and its township's channel, type,
+# category and department (``stats.tally.contribution``; no reply time yet).
+INTAKE_TALLY_ROWS = 5
+
+
 class _OneStatement:
     """PostgreSQL: a case's whole intake (its number, the case, its reporter, its timeline,
     the notifications of those who must act) as ONE statement of data-modifying CTEs.
@@ -629,6 +640,18 @@ class _OneStatement:
             True: f"{recipients}u.{_column(User, 'department')} = %s::bigint "
             f"AND {role} IN (%s, %s))",
         }
+        # The new case's contribution to the tally (``stats.tally.intake_rows``): a row per
+        # dimension, each adding 1 to received and the flag to accepted.
+        tally_columns = ", ".join(
+            _column(CaseTallyDelta, name)
+            for name in ("month", "area", "dimension", "key", "received", "accepted")
+        )
+        self.tallied = (
+            f"tallied AS (INSERT INTO {quote(CaseTallyDelta._meta.db_table)} "  # noqa: S608
+            f"({tally_columns}) SELECT %s::date, t.area, t.dimension, t.key, 1, %s::bigint "
+            f"FROM new_case, (VALUES {', '.join(['(%s, %s, %s)'] * INTAKE_TALLY_ROWS)}) "
+            "AS t(area, dimension, key))"
+        )
         key = quote(Case._meta.pk.column)
         self.tail = f" SELECT new_case.{key}, new_case.number FROM new_case"  # noqa: S608
         self._statements: dict[tuple[int, bool], str] = {}
@@ -656,7 +679,8 @@ class _OneStatement:
                 f"FROM new_case, (VALUES {rows}) AS e)"
             )
             sql = self._statements[key] = (
-                f"{self.head}{self.reporter}, {timeline}, {self.notify[to_department]}{self.tail}"
+                f"{self.head}{self.reporter}, {timeline}, {self.tallied}, "
+                f"{self.notify[to_department]}{self.tail}"
             )
         return sql
 
@@ -682,6 +706,14 @@ class _OneStatement:
             row: list[Any] = []
             event_insert.row(event, now, row)
             params += row[1:]
+        month, accepted, tallied = tally.intake_rows(case)
+        if len(tallied) != INTAKE_TALLY_ROWS:
+            raise ValueError(
+                f"a new case adds to {len(tallied)} tally rows, not {INTAKE_TALLY_ROWS}"
+            )
+        params += [month, accepted]
+        for row_key in tallied:
+            params += row_key
         kind, message = _intake_message(case, number=_NUMBER_MARK)
         params += [kind.value, message, _NUMBER_MARK, now]
         if case.status == CaseStatus.DISPATCHED:
@@ -1040,6 +1072,7 @@ def _submit(item: CaseInput, *, actor: Any, cursor: Any) -> tuple[Case, bool]:
         _intake_events(case, routed, actor=actor), now=now, cursor=cursor
     )
     _notify_on_intake(case, cursor=cursor)
+    tally.record_new([case])
     return case, True
 
 
@@ -1135,6 +1168,7 @@ def case_submit_many(*, items: Sequence[CaseInput], actor: Any = None) -> list[t
         cursor=None,
     )
     _notify_batch(created)
+    tally.record_new(created)
     return answers
 
 
@@ -1771,7 +1805,9 @@ def _settle_rating(
 ) -> None:
     case.rating = rating
     case.rating_comment = comment.strip()
-    _save(case, "rating", "rating_comment")
+    if kind == EventKind.RETURN_VISIT:
+        case.return_visit_count += 1
+    _save(case, "rating", "rating_comment", "return_visit_count")
     _event(
         case,
         kind,

@@ -34,6 +34,7 @@ from fengqiao.stats.metrics import (
     case_figures,
     department_ranking,
     dispute_resolution,
+    one_reading,
     scope_prefix,
     total_of,
 )
@@ -206,6 +207,11 @@ def supervision_notices(user: Any, filters: Filters) -> list[SupervisionNotice]:
 
 
 def dashboard(user: Any, period: Period, filters: Filters) -> Dashboard:
+    with one_reading():
+        return _dashboard(user, period, filters)
+
+
+def _dashboard(user: Any, period: Period, filters: Filters) -> Dashboard:
     previous_period = period.previous()
     trend_by = trend_bucket(period)
     trend = case_breakdown(user, period, filters, by=trend_by)

@@ -48,7 +48,9 @@ import dataclasses
 import datetime
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, Literal
@@ -57,36 +59,40 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import (
     Count,
-    Expression,
     F,
-    FloatField,
-    Func,
-    IntegerField,
     Q,
     QuerySet,
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce, Substr
+from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengqiao.cases.choices import (
     DEADLINE_STATUSES,
-    CaseStatus,
     CaseType,
     Channel,
     EventKind,
-    Rating,
 )
 from fengqiao.cases.models import Case, CaseEvent, Category
-from fengqiao.core.codes import within
+from fengqiao.core.codes import is_within, within
+from fengqiao.core.scoping import territory_prefix_for
 from fengqiao.disputes import metrics as dispute_metrics
 from fengqiao.disputes.models import Dispute
 from fengqiao.org.models import Department
+from fengqiao.stats import tally
 from fengqiao.stats.rates import NO_RATE, rate, rate_display
+from fengqiao.stats.worktime import (
+    EPOCH_DAY,
+    SECONDS_PER_DAY,
+    SECONDS_PER_HOUR,
+    WholeSeconds,
+    date_of,
+    local_day_expression,
+    non_working_days_between,
+)
 from fengqiao.territory.models import Area
-from fengqiao.workdays.schedule import UnknownScheduleError, calendar
 
 __all__ = [
     "BREAKDOWNS",
@@ -109,7 +115,6 @@ BREAKDOWNS = ("territory", "channel", "type", "category", "department", "day", "
 TREND_BUCKETS = ("day", "week", "month")
 # The length of the next territory level down from a code of a given length.
 NEXT_LEVEL = {0: 2, 2: 4, 4: 6, 6: 9, 9: 12, 12: 15, 15: 18}
-SECONDS_PER_DAY = 86400
 NOT_DISPATCHED = "-"
 
 
@@ -243,22 +248,26 @@ _COUNT_FIELDS = dataclasses.fields(Counts)
 
 @dataclass(frozen=True)
 class ReplyTimes:
-    """Replies' working hours as (whole hours → how many) plus the exact sum, additive."""
+    """Replies' working times as (whole hours → how many) plus the exact sum in seconds,
+    additive."""
 
     count: int = 0
-    total_hours: float = 0.0
+    total_seconds: int = 0
     histogram: dict[int, int] = field(default_factory=dict)
 
     def __add__(self, other: ReplyTimes) -> ReplyTimes:
         histogram = dict(self.histogram)
         for hours, count in other.histogram.items():
             histogram[hours] = histogram.get(hours, 0) + count
-        return ReplyTimes(self.count + other.count, self.total_hours + other.total_hours, histogram)
+        return ReplyTimes(
+            self.count + other.count, self.total_seconds + other.total_seconds, histogram
+        )
 
     def mean(self) -> Decimal | None:
         if not self.count:
             return None
-        return Decimal(self.total_hours / self.count).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
+        exact = Decimal(self.total_seconds) / Decimal(self.count * SECONDS_PER_HOUR)
+        return exact.quantize(Decimal("0.1"), rounding=ROUND_DOWN)
 
     def percentile(self, share: float = 0.9) -> int | None:
         """Nearest rank: the smallest value with at least ``share`` of the replies at or
@@ -367,69 +376,9 @@ class BreakdownRow:
 # SQL pieces
 
 
-class _Epoch(Func):
-    """Seconds since 1970 of a datetime column (float), on PostgreSQL and SQLite."""
-
-    output_field = FloatField()
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(compiler, connection, template="date_part('epoch', %(expressions)s)")
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(
-            compiler, connection, template="((julianday(%(expressions)s) - 2440587.5) * 86400.0)"
-        )
-
-
-class _Whole(Func):
-    """The whole part of a non-negative number (FLOOR; SQLite: CAST truncates)."""
-
-    output_field = IntegerField()
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(compiler, connection, template="CAST(FLOOR(%(expressions)s) AS INTEGER)")
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(compiler, connection, template="CAST(%(expressions)s AS INTEGER)")
-
-
-def _utc_offset_seconds() -> int:
-    # China keeps one offset all year (no daylight saving), so a local day is a fixed shift
-    # of the UTC clock; the offset is read from the zone rather than written down.
-    offset = datetime.datetime(2020, 1, 1, tzinfo=_local_zone()).utcoffset()
-    return int(offset.total_seconds()) if offset else 0
-
-
-def _local_day_number(column: str) -> Expression:
-    """Days since 1970-01-01 of the column's local date (an integer, computed in SQL)."""
-    return _Whole((_Epoch(F(column)) + Value(_utc_offset_seconds())) / Value(SECONDS_PER_DAY))
-
-
-EPOCH_DAY = datetime.date(1970, 1, 1)
-
-
-def _date_of(day_number: int) -> datetime.date:
-    return EPOCH_DAY + datetime.timedelta(days=day_number)
-
-
-_AGGREGATES: dict[str, Any] = {
-    "received": Count("pk"),
-    "accepted": Count("pk", filter=Q(accepted_at__isnull=False)),
-    "closed": Count("pk", filter=Q(status=CaseStatus.CLOSED)),
-    "signed": Count("pk", filter=Q(signed_at__isnull=False, sign_due_at__isnull=False)),
-    "signed_on_time": Count("pk", filter=Q(signed_at__lte=F("sign_due_at"))),
-    "replied": Count("pk", filter=Q(replied_at__isnull=False)),
-    "replied_with_deadline": Count(
-        "pk", filter=Q(replied_at__isnull=False, reply_due_at__isnull=False)
-    ),
-    "replied_on_time": Count("pk", filter=Q(replied_at__lte=F("reply_due_at"))),
-    "extensions": Count("pk", filter=Q(extension_days__gt=0)),
-    "hard_matters": Count("pk", filter=Q(is_hard=True)),
-    "returns": Coalesce(Sum("return_count"), 0),
-    "reopened": Count("pk", filter=Q(reopen_count__gt=0)),
-    "rated": Count("pk", filter=~Q(rating="")),
-    "satisfied": Count("pk", filter=Q(rating__in=(Rating.SATISFIED, Rating.BASICALLY))),
-}
+# The conditions of the counts, one definition for the figures, the tally's recomputation
+# and (in Python) ``tally.counters``.
+_AGGREGATES: dict[str, Any] = tally.aggregates()
 
 
 def _overdue_aggregate(now: datetime.datetime) -> Any:
@@ -453,7 +402,7 @@ def _key_expression(by: str, depth: int) -> KeyFunction | None:
     if by in columns:
         return lambda p: F(f"{p}{columns[by]}")
     if by in TREND_BUCKETS:
-        return lambda p: _local_day_number(f"{p}created_at")
+        return lambda p: local_day_expression(f"{p}created_at")
     if by == "":
         return None
     raise ValueError(f"by must be one of {BREAKDOWNS}, not {by!r}")
@@ -505,20 +454,6 @@ def _grouped_counts(
     return {row.pop("group"): Counts(**row) for row in rows}
 
 
-def _grouped_return_visits(cases: QuerySet[Case], key: KeyFunction | None) -> dict[Any, int]:
-    events = CaseEvent.objects.filter(kind=EventKind.RETURN_VISIT, case__in=cases.values("pk"))
-    if key is None:
-        total = events.aggregate(n=Count("case_id", distinct=True))["n"]
-        return {None: total} if total else {}
-    rows = (
-        events.annotate(group=key("case__"))
-        .values("group")
-        .annotate(n=Count("case_id", distinct=True))
-        .order_by()
-    )
-    return {row["group"]: row["n"] for row in rows}
-
-
 def _returns_by_department(cases: QuerySet[Case]) -> dict[Any, int]:
     """退单 counted against the department that returned the case (its event says which)."""
     rows = (
@@ -531,65 +466,252 @@ def _returns_by_department(cases: QuerySet[Case]) -> dict[Any, int]:
 
 
 def _grouped_reply_times(cases: QuerySet[Case], key: KeyFunction | None) -> dict[Any, ReplyTimes]:
-    """Per group: the replies' working hours, from one query grouped by (group, local day of
-    acceptance, local day of reply, whole elapsed hours) with the exact elapsed sum."""
+    """Per group: the replies' working times, from one query grouped by (group, local day of
+    acceptance, local day of reply, whole hours elapsed) with the elapsed seconds' sum, the
+    calendar applied per group (``stats.worktime``: the same arithmetic as the tally's)."""
     replied = cases.filter(accepted_at__isnull=False, replied_at__isnull=False).annotate(
-        elapsed=_Epoch(F("replied_at")) - _Epoch(F("accepted_at")),
-        day_from=_local_day_number("accepted_at"),
-        day_to=_local_day_number("replied_at"),
+        elapsed=WholeSeconds(F("replied_at")) - WholeSeconds(F("accepted_at")),
+        day_from=local_day_expression("accepted_at"),
+        day_to=local_day_expression("replied_at"),
     )
-    replied = replied.annotate(hours=_Whole(F("elapsed") / Value(3600)))
+    replied = replied.annotate(hours=F("elapsed") / Value(SECONDS_PER_HOUR))
     group_by = ["day_from", "day_to", "hours"]
     if key is not None:
         replied = replied.annotate(group=key(""))
         group_by.insert(0, "group")
     rows = replied.values(*group_by).annotate(n=Count("pk"), seconds=Sum("elapsed")).order_by()
-    accumulated: dict[Any, tuple[int, float, dict[int, int]]] = {}
+    accumulated: dict[Any, ReplyTimes] = {}
     for row in rows:
+        skipped = non_working_days_between(row["day_from"], row["day_to"])
+        n = row["n"]
+        times = ReplyTimes(
+            n,
+            max(row["seconds"] - skipped * SECONDS_PER_DAY * n, 0),
+            {max(row["hours"] - 24 * skipped, 0): n},
+        )
         group = row.get("group")
-        skipped = _non_working_days_between(row["day_from"], row["day_to"]) * 24
-        count, total, histogram = accumulated.get(group, (0, 0.0, {}))
-        hours = max(row["hours"] - skipped, 0)
-        histogram[hours] = histogram.get(hours, 0) + row["n"]
-        accumulated[group] = (
-            count + row["n"],
-            total + max(row["seconds"] / 3600 - skipped * row["n"], 0.0),
-            histogram,
-        )
-    return {group: ReplyTimes(*values) for group, values in accumulated.items()}
-
-
-def _non_working_days_between(day_from: int, day_to: int) -> int:
-    """Whole non-working days strictly between two local day numbers."""
-    between = day_to - day_from - 1
-    if between <= 0:
-        return 0
-    first, last = _date_of(day_from), _date_of(day_to - 1)
-    try:
-        working = calendar().count_between(first, last)
-    except UnknownScheduleError:
-        # A year the calendar does not know: weekends are the non-working days.
-        working = sum(
-            1 for n in range(1, between + 1) if (first + datetime.timedelta(days=n)).weekday() < 5
-        )
-    return between - working
+        accumulated[group] = accumulated[group] + times if group in accumulated else times
+    return accumulated
 
 
 def _figures_by(
-    user: Any, period: Period, filters: Filters, key: KeyFunction | None, *, with_times: bool = True
-) -> dict[Any, CaseFigures]:
-    cases = cohort(user, period, filters)
+    user: Any,
+    period: Period,
+    filters: Filters,
+    by: str,
+    depth: int,
+    *,
+    with_times: bool = True,
+) -> tuple[dict[Any, CaseFigures], bool]:
+    """The figures per group of ``by`` ("" for one group, None), and whether they came from
+    the tally (docs/metrics.md section 9) rather than the cases."""
     now = timezone.now()
-    counts = _grouped_counts(cases, key, now)
-    visits = _grouped_return_visits(cases, key)
-    times = _grouped_reply_times(cases, key) if with_times else {}
-    return {
-        group: CaseFigures.of(
-            dataclasses.replace(group_counts, return_visits=visits.get(group, 0)),
-            times.get(group, ReplyTimes()),
+    prefix = _tally_prefix(user, period, filters, by, depth, with_times=with_times)
+    if prefix is not None:
+        figures = _figures_from_tally(
+            user, period, filters, prefix, by, depth, with_times=with_times
         )
+        return figures, True
+    key = _key_expression(by, depth)
+    cases = cohort(user, period, filters)
+    counts = _grouped_counts(cases, key, now)
+    times = _grouped_reply_times(cases, key) if with_times else {}
+    figures = {
+        group: CaseFigures.of(group_counts, times.get(group, ReplyTimes()))
         for group, group_counts in counts.items()
     }
+    return figures, False
+
+
+# ---------------------------------------------------------------------------------------
+# The same figures from the tally (docs/metrics.md section 9)
+
+_tally_enabled: ContextVar[bool] = ContextVar("stats_tally_enabled", default=True)
+# The groupings whose reply-time histograms the tally keeps (the 90th percentile needs them).
+_TIMED_FROM_TALLY = ("", "month", "department")
+
+
+@contextmanager
+def from_cases() -> Iterator[None]:
+    """Read every figure from the cases table inside the block (the tests compare the two)."""
+    token = _tally_enabled.set(False)
+    try:
+        yield
+    finally:
+        _tally_enabled.reset(token)
+
+
+def _whole_months(period: Period) -> bool:
+    return period.first.day == 1 and (period.last + datetime.timedelta(days=1)).day == 1
+
+
+def _tally_prefix(
+    user: Any, period: Period, filters: Filters, by: str, depth: int, *, with_times: bool
+) -> str | None:
+    """The territory subtree to read from the tally, or None when the figures must be read
+    from the cases: a period of whole months, no filter but a territory down to a township,
+    a reader whose scope is a territory, groupings the tally keeps."""
+    if not _tally_enabled.get() or by in ("day", "week") or not _whole_months(period):
+        return None
+    if with_times and by not in _TIMED_FROM_TALLY:
+        return None
+    if filters.department_id is not None or filters.channel or filters.case_type:
+        return None
+    if filters.category_id is not None or getattr(user, "department_id", None) is not None:
+        return None
+    prefix = territory_prefix_for(user)
+    if prefix is None:
+        return None
+    if filters.territory:
+        if is_within(filters.territory, prefix):
+            prefix = filters.territory
+        elif not is_within(prefix, filters.territory):
+            return None  # nothing in common: the cases' path answers with nothing
+    if len(prefix) > tally.TOWNSHIP_DEPTH:
+        return None
+    if by == "territory" and depth > tally.VILLAGE_DEPTH:
+        return None
+    return prefix
+
+
+def _tally_groups(by: str, depth: int) -> tuple[str, tuple[str | int, ...]]:
+    if by == "":
+        return "area", ()
+    if by == "month":
+        return "area", ("month",)
+    if by == "territory":
+        return "area", (depth,)
+    return by, ("key",)
+
+
+def _native_key(by: str, key: Any) -> Any:
+    """A tally key as the cases' grouping gives it (see ``_key_expression``)."""
+    if by == "":
+        return None
+    if by == "month":
+        return (key - EPOCH_DAY).days
+    if by in ("category", "department"):
+        return int(key) if key else None
+    return key
+
+
+def _tally_histograms(
+    prefix: str, first: datetime.date, last: datetime.date, by: str
+) -> dict[Any, dict[int, int]]:
+    """Replies by whole working hours, per group (only the count of replies is read: these
+    are the tally's most numerous rows)."""
+    histograms: dict[Any, dict[int, int]] = defaultdict(dict)
+    if by == "department":
+        rows = tally.read(prefix, first, last, "department_hours", "key", counters=["timed"])
+        for (key,), (count,) in rows.items():
+            if count:  # a reply that moved on (reopened, replied again) leaves a zero
+                department, hours = key.rsplit(":", 1)
+                histograms[_native_key(by, department)][int(hours)] = count
+        return histograms
+    groups = ("month", "key") if by == "month" else ("key",)
+    read = tally.read(prefix, first, last, "hours", *groups, counters=["timed"])
+    for group, (count,) in read.items():
+        if count:
+            histogram = histograms[_native_key(by, group[0] if by == "month" else None)]
+            hours = int(group[-1])
+            histogram[hours] = histogram.get(hours, 0) + count
+    return histograms
+
+
+def _figures_from_tally(
+    user: Any,
+    period: Period,
+    filters: Filters,
+    prefix: str,
+    by: str,
+    depth: int,
+    *,
+    with_times: bool,
+) -> dict[Any, CaseFigures]:
+    first, last = period.first, period.last.replace(day=1)
+    dimension, groups = _tally_groups(by, depth)
+    rows = tally.read(prefix, first, last, dimension, *groups)
+    overdue = _overdue_now(user, period, filters, by, depth)
+    histograms = _tally_histograms(prefix, first, last, by) if with_times else {}
+    names = tally.COUNTERS
+    figures = {}
+    for group, values in rows.items():
+        counted = dict(zip(names, values, strict=True))
+        if not counted["received"]:
+            continue  # only 退单 against a department that leads none of these cases
+        key = _native_key(by, group[0] if group else None)
+        timed, seconds = counted.pop("timed"), counted.pop("timed_seconds")
+        times = ReplyTimes(timed, seconds, histograms.get(key, {})) if with_times else ReplyTimes()
+        figures[key] = CaseFigures.of(Counts(**counted, overdue_now=overdue.get(key, 0)), times)
+    return figures
+
+
+def _overdue_now(
+    user: Any, period: Period, filters: Filters, by: str, depth: int
+) -> dict[Any, int]:
+    """Overdue now, per group: it changes with the clock, so it is read from the cases (the
+    open ones past a running deadline: few, and the indexes hold the open ones apart). Inside
+    ``one_reading`` the overdue cases are read once, grouped by every key at once, and each
+    breakdown sums that."""
+    overdue: dict[Any, int] = defaultdict(int)
+    rows = _overdue_groups(user, period, filters)
+    if by == "":
+        return {None: sum(row[-1] for row in rows)}
+    if by == "territory":
+        for village, *_rest, n in rows:
+            overdue[village[:depth]] += n
+    elif by == "month":
+        for row in rows:
+            first = date_of(row[1]).replace(day=1)
+            overdue[(first - EPOCH_DAY).days] += row[-1]
+    else:
+        position = 2 + _OVERDUE_KEYS.index(by)
+        for row in rows:
+            overdue[row[position]] += row[-1]
+    return overdue
+
+
+# The groupings of the overdue cases, after (village, local day number of receipt).
+_OVERDUE_KEYS = ("channel", "type", "category", "department")
+_OVERDUE_COLUMNS = ("channel", "case_type", "category_id", "lead_department_id")
+_reading: ContextVar[dict[Any, list[tuple[Any, ...]]] | None] = ContextVar(
+    "stats_reading", default=None
+)
+
+
+@contextmanager
+def one_reading() -> Iterator[None]:
+    """Figures read in the block share what changes with the clock (overdue now), read once:
+    one page's figures then agree with each other, and cost one query for it."""
+    token = _reading.set({})
+    try:
+        yield
+    finally:
+        _reading.reset(token)
+
+
+def _overdue_groups(user: Any, period: Period, filters: Filters) -> list[tuple[Any, ...]]:
+    """(village, day of receipt, channel, type, category, department, count) of the cases
+    overdue now."""
+    cache = _reading.get()
+    key = (getattr(user, "pk", None), period, filters)
+    if cache is not None and key in cache:
+        return cache[key]
+    cases = cohort(user, period, filters).filter(
+        status__in=DEADLINE_STATUSES, reply_due_at__lt=timezone.now()
+    )
+    rows = list(
+        cases.annotate(
+            village=Substr("territory_code", 1, tally.VILLAGE_DEPTH),
+            day=local_day_expression("created_at"),
+        )
+        .values_list("village", "day", *_OVERDUE_COLUMNS)
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    if cache is not None:
+        cache[key] = rows
+    return rows
 
 
 EMPTY_FIGURES = CaseFigures.of(Counts(), ReplyTimes())
@@ -615,7 +737,8 @@ def dispute_resolution(
 def case_figures(user: Any, period: Period, filters: Filters = NO_FILTERS) -> CaseFigures:
     """Every figure of the cases ``user`` may see, received in ``period``, within
     ``filters``: three queries (counts, reply times, return visits)."""
-    return _figures_by(user, period, filters, None).get(None, EMPTY_FIGURES)
+    figures, _from_tally = _figures_by(user, period, filters, "", 0)
+    return figures.get(None, EMPTY_FIGURES)
 
 
 # ---------------------------------------------------------------------------------------
@@ -653,11 +776,12 @@ def case_breakdown(
     ``with_times=False`` skips the reply times (the costliest query): the rows' mean and
     90th-percentile reply hours are then ``None``, for views that do not show them."""
     depth = NEXT_LEVEL.get(len(scope_prefix(user, filters)), 18)
-    key = _key_expression(by, depth)
-    figures = _figures_by(user, period, filters, key, with_times=with_times)
+    if by not in BREAKDOWNS:
+        raise ValueError(f"by must be one of {BREAKDOWNS}, not {by!r}")
+    figures, from_tally = _figures_by(user, period, filters, by, depth, with_times=with_times)
     if by in TREND_BUCKETS:
         return _trend_rows(figures, period, by)
-    if by == "department":
+    if by == "department" and not from_tally:
         figures = _with_department_returns(figures, user, period, filters)
     labels = _labels(by, figures.keys(), depth)
     rows = [
@@ -739,7 +863,7 @@ def _trend_rows(figures: dict[Any, CaseFigures], period: Period, by: str) -> lis
     counts: dict[datetime.date, Counts] = defaultdict(Counts)
     times: dict[datetime.date, ReplyTimes] = defaultdict(ReplyTimes)
     for day_number, f in figures.items():
-        bucket = _bucket_start(_date_of(day_number), by)
+        bucket = _bucket_start(date_of(day_number), by)
         counts[bucket] = counts[bucket] + f.counts
         times[bucket] = times[bucket] + f.times
     rows = []

@@ -10,6 +10,7 @@ from django.db import transaction
 from fengqiao.workdays.choices import DayKind
 from fengqiao.workdays.models import WorkdayOverride
 from fengqiao.workdays.schedule import invalidate_calendar
+from fengqiao.workdays.signals import calendar_changed
 
 
 @transaction.atomic
@@ -23,6 +24,7 @@ def workday_override_set(
     override.full_clean()
     override.save()
     transaction.on_commit(invalidate_calendar)
+    calendar_changed.send(sender=WorkdayOverride, day=day)
     return override
 
 
@@ -30,3 +32,4 @@ def workday_override_set(
 def workday_override_remove(*, day: datetime.date, actor: Any = None) -> None:
     WorkdayOverride.objects.filter(date=day).delete()
     transaction.on_commit(invalidate_calendar)
+    calendar_changed.send(sender=WorkdayOverride, day=day)

@@ -1,0 +1,92 @@
+"""A reply's time in working hours (docs/metrics.md section 7), computed the same way in Python
+(the tally's changes) and in SQL (the figures read from the cases, the tally's rebuild).
+
+Instants are taken in whole seconds since 1970 (the fraction dropped), which both databases
+give exactly (PostgreSQL's ``EXTRACT(EPOCH …)`` is exact, SQLite's ``strftime('%s', …)`` an
+integer); a float epoch differs between them by microseconds, enough to move a figure that is
+truncated. A local day is a whole-seconds instant shifted by the zone's offset, divided by
+86,400.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import BigIntegerField, Expression, F, Func, Value
+
+from fengqiao.workdays.schedule import UnknownScheduleError, calendar
+
+SECONDS_PER_DAY = 86400
+SECONDS_PER_HOUR = 3600
+EPOCH_DAY = datetime.date(1970, 1, 1)
+
+
+def utc_offset_seconds() -> int:
+    # China keeps one offset all year (no daylight saving), so a local day is a fixed shift
+    # of the UTC clock; the offset is read from the zone rather than written down.
+    offset = datetime.datetime(2020, 1, 1, tzinfo=ZoneInfo(settings.TIME_ZONE)).utcoffset()
+    return int(offset.total_seconds()) if offset else 0
+
+
+def whole_seconds(instant: datetime.datetime) -> int:
+    """Seconds since 1970 of an aware instant, the fraction dropped (as the SQL gives it)."""
+    delta = instant - datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+    return delta.days * SECONDS_PER_DAY + delta.seconds
+
+
+def local_day_number(seconds: int) -> int:
+    """Days since 1970-01-01 of the local date of a whole-seconds instant."""
+    return (seconds + utc_offset_seconds()) // SECONDS_PER_DAY
+
+
+def date_of(day_number: int) -> datetime.date:
+    return EPOCH_DAY + datetime.timedelta(days=day_number)
+
+
+def non_working_days_between(day_from: int, day_to: int) -> int:
+    """Whole non-working days strictly between two local day numbers."""
+    between = day_to - day_from - 1
+    if between <= 0:
+        return 0
+    # count_between(a, b): the working days after a, up to and including b.
+    start, last = date_of(day_from), date_of(day_to - 1)
+    try:
+        working = calendar().count_between(start, last)
+    except UnknownScheduleError:
+        # A year the calendar does not know: weekends are the non-working days.
+        working = sum(
+            1 for n in range(1, between + 1) if (start + datetime.timedelta(days=n)).weekday() < 5
+        )
+    return between - working
+
+
+def working_seconds(accepted_at: datetime.datetime, replied_at: datetime.datetime) -> int:
+    """From acceptance to reply, less a day for every whole non-working day in between."""
+    start, end = whole_seconds(accepted_at), whole_seconds(replied_at)
+    skipped = non_working_days_between(local_day_number(start), local_day_number(end))
+    return max(end - start - skipped * SECONDS_PER_DAY, 0)
+
+
+class WholeSeconds(Func):
+    """Seconds since 1970 of a datetime column, the fraction dropped (an integer)."""
+
+    output_field = BigIntegerField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler, connection, template="FLOOR(EXTRACT(EPOCH FROM %(expressions)s))::bigint"
+        )
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # '%%%%s' becomes '%%s' in the statement, which the SQLite backend turns into '%s'.
+        return self.as_sql(
+            compiler, connection, template="CAST(strftime('%%%%s', %(expressions)s) AS INTEGER)"
+        )
+
+
+def local_day_expression(column: str) -> Expression:
+    """``local_day_number`` in SQL: integer division of whole seconds (both databases)."""
+    return (WholeSeconds(F(column)) + Value(utc_offset_seconds())) / Value(SECONDS_PER_DAY)
