@@ -13,12 +13,12 @@ import datetime
 from collections.abc import Callable
 
 from celery import shared_task
-from django.db.models import BooleanField, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from fengqiao.cases.choices import DEADLINE_STATUSES, CaseStatus
 from fengqiao.cases.models import Case
+from fengqiao.cases.scoping import status_in_literal
 from fengqiao.cases.services import (
     case_raise_red,
     case_raise_yellow,
@@ -26,19 +26,6 @@ from fengqiao.cases.services import (
 )
 
 BATCH = 1000
-
-
-def _status_in(*statuses: str) -> RawSQL:
-    """``status IN (…)`` with the values written into the statement, as the partial indexes'
-    conditions are written. SQLite uses a partial index only when the query's WHERE clause
-    repeats the index's condition; a condition on bound parameters (Django's ``status__in``)
-    cannot be proven to, and the sweep then reads every open case. The values are the
-    workflow's own constants, never input."""
-    assert all(status.isidentifier() for status in statuses)
-    values = ", ".join(f"'{status}'" for status in statuses)
-    if len(statuses) == 1:
-        return RawSQL(f'"status" = {values}', [], output_field=BooleanField())  # noqa: S611
-    return RawSQL(f'"status" IN ({values})', [], output_field=BooleanField())  # noqa: S611
 
 
 def _drain(
@@ -61,7 +48,7 @@ def _drain(
 def sweep_deadlines() -> dict[str, int]:
     """One pass; returns how many of each it raised."""
     now = timezone.now()
-    open_with_deadline = Case.objects.filter(_status_in(*DEADLINE_STATUSES))
+    open_with_deadline = Case.objects.filter(status_in_literal(*DEADLINE_STATUSES))
     return {
         # Overdue first: a case both past due and unwarned gets the supervision notice only.
         "red": _drain(
@@ -76,7 +63,7 @@ def sweep_deadlines() -> dict[str, int]:
         ),
         "return_visit": _drain(
             lambda: Case.objects.filter(
-                _status_in(CaseStatus.REPLIED.value),
+                status_in_literal(CaseStatus.REPLIED.value),
                 return_visit_requested_at__isnull=True,
                 rating_due_at__lte=now,
             ),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Substr
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from fengqiao.cases.choices import DEADLINE_STATUSES, OPEN_STATUSES
 from fengqiao.cases.models import Case, SupervisionNotice
+from fengqiao.cases.scoping import status_in_literal
 from fengqiao.core.codes import within
 from fengqiao.disputes.metrics import ResolutionFigures
 from fengqiao.org.choices import Role
@@ -190,7 +191,8 @@ def overdue_cases(user: Any, filters: Filters) -> list[Case]:
     """The open cases past their reply deadline now, most overdue first."""
     return list(
         _scoped_cases(user, filters)
-        .filter(status__in=DEADLINE_STATUSES, reply_due_at__lt=timezone.now())
+        # Literal statuses: the running-deadline index serves SQLite too (in deadline order).
+        .filter(status_in_literal(*DEADLINE_STATUSES), reply_due_at__lt=timezone.now())
         .select_related("lead_department")
         .order_by("reply_due_at")[:LIST_LENGTH]
     )
@@ -199,9 +201,14 @@ def overdue_cases(user: Any, filters: Filters) -> list[Case]:
 def supervision_notices(user: Any, filters: Filters) -> list[SupervisionNotice]:
     """The latest supervision notices (督办) on cases in scope."""
     cases = _scoped_cases(user, filters)
+    # Newest first, each checked against the scope, until ten are found: an IN over the
+    # scope's cases would make SQLite list a whole county's cases first.
+    in_scope = Exists(cases.filter(pk=OuterRef("case_id")))
     return list(
-        SupervisionNotice.objects.filter(case__in=cases.values("pk"))
-        .select_related("case", "department")
+        SupervisionNotice.objects.filter(in_scope)
+        # The ten cases read after (joined, SQLite would walk the cases to find notices).
+        .select_related("department")
+        .prefetch_related("case")
         .order_by("-created_at")[:LIST_LENGTH]
     )
 
