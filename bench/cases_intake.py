@@ -1,6 +1,6 @@
 """Benchmark stage: case intake through the service layer, routing and deadlines included.
 
-    FENGQIAO_DATABASE_URL=… python -m bench.cases_intake [--cases N] [--profile]
+    FENGQIAO_DATABASE_URL=… python -m bench.cases_intake [--cases N] [--threads N] [--profile]
 
 Runs on the county demo data with the case world of ``bench.cases_seed`` (routing rules for
 every township, staffed centers and departments) and whatever cases the table already holds.
@@ -17,9 +17,12 @@ transaction committed as a request's would be, for a realistic mix:
   their deadlines and the department's notifications; the others wait in the center's queue
   and notify its operators.
 
-Then the same mix through ``case_submit_many`` in batches of 100 (a provincial push). The
+Then, as an extra row, the same mix from several threads of the one process (a web
+server's worker threads: while one waits for the database, another prepares its case), and
+the same mix through ``case_submit_many`` in batches of 100 (a provincial push). The
 figures: cases per second of wall time and per second of the process's own CPU time (the
-database server runs beside it on the other core), queries per case on each path.
+database server runs beside it on the other core; with threads, CPU time per wall second
+shows how much of one core the process used), queries per case on each path.
 """
 
 from __future__ import annotations
@@ -31,11 +34,13 @@ import json
 import os
 import pstats
 import random
+import threading
 import time
 from typing import Any
 
 CASES = {"postgresql": 5_000, "sqlite": 5_000}
 WARM_UP = 300
+THREADS = 4
 BATCH = 100
 REPEAT_SHARE = 0.02
 _CHANNELS = (
@@ -235,7 +240,59 @@ def _submit_each(inputs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def run(database: str = "", cases: int | None = None, profile: bool = False) -> dict[str, Any]:
+def _submit_threaded(inputs: list[dict[str, Any]], threads: int) -> dict[str, Any]:
+    """``_submit_each`` from ``threads`` threads of this process, each with its own
+    connection (as a threaded web server's workers), the inputs dealt out in turn."""
+    from django.db import connection
+
+    from fengqiao.cases.services import case_submit
+
+    errors: list[BaseException] = []
+    start = threading.Barrier(threads + 1)
+
+    def work(share: list[dict[str, Any]]) -> None:
+        try:
+            start.wait()
+            for values in share:
+                case_submit(**values)
+        except BaseException as error:  # reported below, not lost with the thread
+            errors.append(error)
+        finally:
+            connection.close()
+
+    workers = [
+        threading.Thread(target=work, args=(inputs[n::threads],), daemon=True)
+        for n in range(threads)
+    ]
+    for worker in workers:
+        worker.start()
+
+    def wait() -> None:
+        start.wait()
+        for worker in workers:
+            worker.join()
+
+    wall, cpu = _timed(wait)
+    if errors:
+        raise errors[0]
+    count = len(inputs)
+    return {
+        "threads": threads,
+        "cases": count,
+        "seconds": round(wall, 2),
+        "cases_per_second": round(count / wall),
+        "process_cpu_seconds": round(cpu, 2),
+        "cases_per_cpu_second": round(count / cpu) if cpu else None,
+        "cores_used": round(cpu / wall, 2),
+    }
+
+
+def run(
+    database: str = "",
+    cases: int | None = None,
+    profile: bool = False,
+    threads: int = THREADS,
+) -> dict[str, Any]:
     from django.db import connection
 
     from bench.cases_seed import prepare_world
@@ -280,6 +337,11 @@ def run(database: str = "", cases: int | None = None, profile: bool = False) -> 
             with connection.cursor() as cursor:
                 cursor.execute("RESET synchronous_commit")
 
+    if threads > 1:
+        # An extra row: the one-thread figure above is the target's.
+        threaded = _inputs(world, count, tag=f"{tag}-t", seed=6)
+        figures["single_threads"] = _submit_threaded(threaded, threads)
+
     items = [CaseInput(**{k: v for k, v in values.items() if k != "actor"}) for values in batch]
 
     def submit_batches() -> None:
@@ -308,8 +370,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Measure case intake.")
     parser.add_argument("--cases", type=int)
     parser.add_argument("--profile", action="store_true", help="print a cProfile of intake")
+    parser.add_argument(
+        "--threads", type=int, default=THREADS, help="threads of the extra row (1: none)"
+    )
     arguments = parser.parse_args()
-    result = run(cases=arguments.cases, profile=arguments.profile)
+    result = run(cases=arguments.cases, profile=arguments.profile, threads=arguments.threads)
     print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
 
 

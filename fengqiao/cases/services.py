@@ -50,7 +50,7 @@ from fengqiao.cases.models import (
 )
 from fengqiao.cases.routing import Route, route
 from fengqiao.core.codes import is_within
-from fengqiao.core.db import execute_prepared
+from fengqiao.core.db import execute_direct, execute_prepared
 from fengqiao.core.privacy import lookup_digest
 from fengqiao.org.choices import Role
 from fengqiao.org.models import Department, User
@@ -402,6 +402,7 @@ class _Insert:
         self.returning = ""
         if connection.features.can_return_columns_from_insert:
             self.returning = f" RETURNING {quote(meta.pk.column)}"
+        self.insert_one = self.head + self.row_sql + self.returning
         # For rows given as {attname: value} (see ``row``): how each absent field is filled.
         self.attnames = [f.attname for f in self.fields]
         self.fills: list[tuple[str, Any]] = []
@@ -432,6 +433,14 @@ class _Insert:
         }
         # Rows per statement: the database's limit on parameters, for these columns.
         self.batch_size = max(1, connection.ops.bulk_batch_size(self.fields, [None] * 1000))
+        self._statements: dict[int, str] = {}
+
+    def statement(self, rows: int) -> str:
+        """The INSERT of ``rows`` rows (built once per row count)."""
+        sql = self._statements.get(rows)
+        if sql is None:
+            sql = self._statements[rows] = self.head + ", ".join([self.row_sql] * rows)
+        return sql
 
     def _signalled(self) -> bool:
         return pre_save.has_listeners(self.model) or post_save.has_listeners(self.model)
@@ -455,11 +464,14 @@ class _Insert:
                 value = stored[name]
             else:
                 value = field.pre_save(obj, True)
-            # A built-in field saves None as NULL, and a text, whole-number, yes/no or key
+            # A built-in field saves None as NULL, a text field any str (its choices' members
+            # too: ``to_python`` hands back a str as it is) and a whole-number, yes/no or key
             # field a value of exactly its own type as it is: the long way round for those is
             # most of the cost of preparing a row. Everything else (times, uuids, JSON, the
-            # encrypted phone, enum members) goes the field's own way.
-            if built_in and (value is None or type(value) is plain):
+            # encrypted phone, lazy strings) goes the field's own way.
+            if built_in and (
+                value is None or type(value) is plain or (plain is str and isinstance(value, str))
+            ):
                 into.append(value)
             else:
                 into.append(field.get_db_prep_save(value, database))
@@ -489,7 +501,11 @@ class _Insert:
         ):
             if name in values:
                 value = values[name]
-                if built_in and (value is None or type(value) is plain):
+                if built_in and (
+                    value is None
+                    or type(value) is plain
+                    or (plain is str and isinstance(value, str))
+                ):
                     into.append(value)
                 else:
                     into.append(field.get_db_prep_save(value, database))
@@ -514,7 +530,7 @@ class _Insert:
                 params: list[Any] = []
                 for values in chunk:
                     self.row(values, adapted, params)
-                using.execute(self.head + ", ".join([self.row_sql] * len(chunk)), params)
+                execute_direct(using, self.statement(len(chunk)), params)
 
     def one(self, obj: Model, *, cursor: Any = None, now: datetime.datetime | None = None) -> None:
         """Insert ``obj`` and set its primary key (``now``: see ``_values``)."""
@@ -524,7 +540,7 @@ class _Insert:
         params: list[Any] = []
         self._values(obj, params, now)
         with _using(cursor) as using:
-            using.execute(self.head + self.row_sql + self.returning, params)
+            execute_direct(using, self.insert_one, params)
             obj.pk = using.fetchone()[0] if self.returning else using.lastrowid
         self._saved(obj)
 
@@ -539,7 +555,7 @@ class _Insert:
             self._values(obj, params)
             self._saved(obj)
         with _using(cursor) as using:
-            using.execute(self.head + ", ".join([self.row_sql] * len(objs)), params)
+            execute_direct(using, self.statement(len(objs)), params)
 
 
 def _using(cursor: Any) -> AbstractContextManager[Any]:
@@ -743,8 +759,10 @@ def _take_numbers(county_code: str, day: datetime.date, count: int, *, cursor: A
     back leaves a gap, as a torn-off ticket does."""
     if connection.features.can_return_columns_from_insert:
         with _using(cursor) as using:
-            using.execute(
-                _sql().counter, [county_code, connection.ops.adapt_datefield_value(day), count]
+            execute_direct(
+                using,
+                _sql().counter,
+                [county_code, connection.ops.adapt_datefield_value(day), count],
             )
             row = using.fetchone()
         return int(row[0])
@@ -943,7 +961,7 @@ def _notify_on_intake(case: Case, *, cursor: Any = None) -> None:
         code = case.holder_code
         params += [code, Role.GRID_WORKER if len(code) == 15 else Role.CENTER_OPERATOR]
     with _using(cursor) as using:
-        using.execute(sql, params)
+        execute_direct(using, sql, params)
 
 
 def case_submit(
@@ -1078,16 +1096,21 @@ def _submit(item: CaseInput, *, actor: Any, cursor: Any) -> tuple[Case, bool]:
 
 def _household_exists(household_id: int, *, cursor: Any = None) -> bool:
     with _using(cursor) as using:
-        using.execute(_sql().household_exists, [household_id])
+        execute_direct(using, _sql().household_exists, [household_id])
         return using.fetchone() is not None
 
 
 def _case_with_key(idempotency_key: str, *, cursor: Any = None) -> Case | None:
     """The case an idempotency key created, if any: a cheap probe of the unique index first,
-    since almost every key is new."""
-    with _using(cursor) as using:
-        using.execute(_sql().case_by_key, [idempotency_key])
-        row = using.fetchone()
+    since almost every key is new. Outside the intake's cursor on PostgreSQL (the
+    one-statement intake) it is prepared on the server as the intake's statement is."""
+    sql = _sql().case_by_key
+    if cursor is None and _sql().one_statement is not None:
+        row = execute_prepared(sql, [idempotency_key])
+    else:
+        with _using(cursor) as using:
+            execute_direct(using, sql, [idempotency_key])
+            row = using.fetchone()
     return None if row is None else Case.objects.get(pk=row[0])
 
 
