@@ -37,7 +37,6 @@ from fengqiao.stats.metrics import (
     dispute_resolution,
     one_reading,
     scope_prefix,
-    total_of,
 )
 from fengqiao.stats.rates import rate_display
 from fengqiao.territory.models import Area, Household
@@ -221,9 +220,10 @@ def dashboard(user: Any, period: Period, filters: Filters) -> Dashboard:
 def _dashboard(user: Any, period: Period, filters: Filters) -> Dashboard:
     previous_period = period.previous()
     trend_by = trend_bucket(period)
-    trend = case_breakdown(user, period, filters, by=trend_by)
-    # The trend's buckets cover the period, so their sum is the headline (one pass fewer).
-    figures = total_of(trend)
+    # The trend shows counts and rates; the headline, with the reply times, is read whole
+    # (from the tally, a year's reply times are its yearly rows).
+    trend = case_breakdown(user, period, filters, by=trend_by, with_times=False)
+    figures = case_figures(user, period, filters)
     previous = case_figures(user, previous_period, filters)
     # The charts and tables of these show counts and rates, not reply times.
     territories = case_breakdown(user, period, filters, by="territory", with_times=False)

@@ -272,9 +272,12 @@ class ReplyTimes:
     def percentile(self, share: float = 0.9) -> int | None:
         """Nearest rank: the smallest value with at least ``share`` of the replies at or
         below it."""
-        if not self.count:
+        total = sum(self.histogram.values())
+        if not total:
             return None
-        rank = math.ceil(share * self.count)
+        # The rank against the histogram's own total (read in a statement of its own, it may
+        # include a reply committed after the counts were read).
+        rank = math.ceil(share * total)
         seen = 0
         for hours in sorted(self.histogram):
             seen += self.histogram[hours]
@@ -595,26 +598,38 @@ def _native_key(by: str, key: Any) -> Any:
     return key
 
 
-def _tally_histograms(
-    prefix: str, first: datetime.date, last: datetime.date, by: str
-) -> dict[Any, dict[int, int]]:
+def _whole_years(period: Period) -> bool:
+    return (period.first.month, period.first.day, period.last.month, period.last.day) == (
+        1,
+        1,
+        12,
+        31,
+    )
+
+
+def _tally_histograms(period: Period, prefix: str, by: str) -> dict[Any, dict[int, int]]:
     """Replies by whole working hours, per group (only the count of replies is read: these
-    are the tally's most numerous rows)."""
+    are the tally's most numerous rows; whole years read the yearly rows)."""
+    first, last = period.first, period.last.replace(day=1)
+    hours, department_hours = "hours", "department_hours"
+    if _whole_years(period) and by != "month":
+        hours, department_hours = tally.YEARLY[hours], tally.YEARLY[department_hours]
+        last = last.replace(month=1)
     histograms: dict[Any, dict[int, int]] = defaultdict(dict)
     if by == "department":
-        rows = tally.read(prefix, first, last, "department_hours", "key", counters=["timed"])
+        rows = tally.read(prefix, first, last, department_hours, "key", counters=["timed"])
         for (key,), (count,) in rows.items():
             if count:  # a reply that moved on (reopened, replied again) leaves a zero
-                department, hours = key.rsplit(":", 1)
-                histograms[_native_key(by, department)][int(hours)] = count
+                department, whole = key.rsplit(":", 1)
+                histograms[_native_key(by, department)][int(whole)] = count
         return histograms
     groups = ("month", "key") if by == "month" else ("key",)
-    read = tally.read(prefix, first, last, "hours", *groups, counters=["timed"])
+    read = tally.read(prefix, first, last, hours, *groups, counters=["timed"])
     for group, (count,) in read.items():
         if count:
             histogram = histograms[_native_key(by, group[0] if by == "month" else None)]
-            hours = int(group[-1])
-            histogram[hours] = histogram.get(hours, 0) + count
+            whole = int(group[-1])
+            histogram[whole] = histogram.get(whole, 0) + count
     return histograms
 
 
@@ -632,7 +647,7 @@ def _figures_from_tally(
     dimension, groups = _tally_groups(by, depth)
     rows = tally.read(prefix, first, last, dimension, *groups)
     overdue = _overdue_now(user, period, filters, by, depth)
-    histograms = _tally_histograms(prefix, first, last, by) if with_times else {}
+    histograms = _tally_histograms(period, prefix, by) if with_times else {}
     names = tally.COUNTERS
     figures = {}
     for group, values in rows.items():

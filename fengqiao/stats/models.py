@@ -49,7 +49,7 @@ class TallyRow(models.Model):
 
     month = models.DateField()
     area = models.CharField(max_length=18)
-    dimension = models.CharField(max_length=16)
+    dimension = models.CharField(max_length=24)
     key = models.CharField(max_length=40, blank=True)
     received = models.BigIntegerField(default=0, db_default=0)
     accepted = models.BigIntegerField(default=0, db_default=0)

@@ -65,6 +65,9 @@ KEYED = {
     "department": "lead_department_id",
 }
 HISTOGRAMS = ("hours", "department_hours")
+# The histograms again per calendar year (``month`` is 1 January): a year's dashboard reads
+# a twelfth of the rows. Always the sum of the year's monthly rows (``_with_years``).
+YEARLY = {"hours": "year_hours", "department_hours": "year_department_hours"}
 # The case columns a contribution depends on: a move that saves none of them changes nothing.
 TALLIED_FIELDS = frozenset(
     {
@@ -170,8 +173,10 @@ def contribution(case: Case) -> dict[Key, Vector]:
     if vector[_TIMED]:
         hours = str(vector[_INDEX["timed_seconds"]] // SECONDS_PER_HOUR)
         department = _department_key(case.lead_department_id)
-        rows[(month, township, "hours", hours)] = ONE_TIMED
-        rows[(month, township, "department_hours", f"{department}:{hours}")] = ONE_TIMED
+        year = month.replace(month=1)
+        for dimension, key in (("hours", hours), ("department_hours", f"{department}:{hours}")):
+            rows[(month, township, dimension, key)] = ONE_TIMED
+            rows[(year, township, YEARLY[dimension], key)] = ONE_TIMED
     return rows
 
 
@@ -485,7 +490,17 @@ def computed(months: Sequence[datetime.date] | None = None) -> dict[Key, Vector]
             _add(totals, {(row["month"], row["area"], dimension, key): tuple(vector)})
     _add_reply_times(cases, totals)
     _add_department_returns(months, totals)
-    return _nonzero(totals)
+    return _nonzero(_with_years(totals))
+
+
+def _with_years(totals: dict[Key, list[int]]) -> dict[Key, list[int]]:
+    """The yearly histogram rows, summed from the monthly ones."""
+    yearly: dict[Key, list[int]] = {}
+    for (month, area, dimension, key), values in totals.items():
+        if dimension in YEARLY:
+            _add(yearly, {(month.replace(month=1), area, YEARLY[dimension], key): tuple(values)})
+    _add(totals, {key: tuple(values) for key, values in yearly.items()})
+    return totals
 
 
 def _add_reply_times(cases: QuerySet[Case], totals: dict[Key, list[int]]) -> None:
@@ -544,23 +559,54 @@ def _add_department_returns(
 
 
 def rebuild(months: Sequence[datetime.date] | None = None) -> int:
-    """Recompute the tally of the months given (or all) from the cases; returns the rows
-    written. Moves wait while it runs (PostgreSQL: the change table is locked; SQLite: one
-    writer at a time), so none is lost or counted twice."""
+    """Recompute the tally of the months given (or all) from the cases, and the yearly rows of
+    their years from the months; returns the rows written. Moves wait while it runs
+    (PostgreSQL: the change table is locked; SQLite: one writer at a time), so none is lost or
+    counted twice."""
+    yearly = list(YEARLY.values())
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 table = connection.ops.quote_name(CaseTallyDelta._meta.db_table)
                 cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+        years = None if months is None else sorted({month.replace(month=1) for month in months})
         for model in (CaseTallyDelta, CaseTally):
             rows = model.objects.all()
             if months is not None:
-                rows = rows.filter(month__in=months)
+                rows = rows.filter(
+                    Q(month__in=months, dimension__in=[*KEYED, "area", *HISTOGRAMS])
+                    | Q(month__in=years, dimension__in=yearly)
+                )
             rows._raw_delete(rows.db)
         tally = computed(months)
+        if years is not None:
+            tally = {key: row for key, row in tally.items() if key[2] not in yearly}
         _insert(CaseTally, tally)
-    logger.info("tally rebuilt: %d rows", len(tally))
-    return len(tally)
+        written = len(tally)
+        if years is not None:
+            written += _rebuild_years(years)
+    logger.info("tally rebuilt: %d rows", written)
+    return written
+
+
+def _rebuild_years(years: Sequence[datetime.date]) -> int:
+    """The yearly histogram rows of ``years`` (already deleted) from the stored monthly rows
+    (folded and appended)."""
+    monthly: dict[Key, list[int]] = {}
+    for year in years:
+        last = year.replace(month=12)
+        for model in (CaseTally, CaseTallyDelta):
+            rows = model.objects.filter(
+                dimension__in=HISTOGRAMS, month__gte=year, month__lte=last
+            ).values_list("month", "area", "dimension", "key", *COUNTERS)
+            for month, area, dimension, key, *values in rows.order_by().iterator():
+                _add(monthly, {(month, area, dimension, key): tuple(values)})
+    years_only = {
+        key: values for key, values in _with_years(monthly).items() if key[2] in YEARLY.values()
+    }
+    written = _nonzero(years_only)
+    _insert(CaseTally, written)
+    return len(written)
 
 
 def months_replied_across(day: datetime.date) -> list[datetime.date]:

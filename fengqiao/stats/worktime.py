@@ -2,10 +2,10 @@
 (the tally's changes) and in SQL (the figures read from the cases, the tally's rebuild).
 
 Instants are taken in whole seconds since 1970 (the fraction dropped), which both databases
-give exactly (PostgreSQL's ``EXTRACT(EPOCH …)`` is exact, SQLite's ``strftime('%s', …)`` an
-integer); a float epoch differs between them by microseconds, enough to move a figure that is
-truncated. A local day is a whole-seconds instant shifted by the zone's offset, divided by
-86,400.
+give exactly (PostgreSQL's ``EXTRACT(EPOCH …)`` is exact; SQLite's ``strftime('%s', …)`` of the
+text cut to whole seconds); a float epoch differs between them by microseconds, enough to move
+a figure that is truncated. A local day is a whole-seconds instant shifted by the zone's
+offset, divided by 86,400.
 """
 
 from __future__ import annotations
@@ -81,9 +81,14 @@ class WholeSeconds(Func):
         )
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        # '%%%%s' becomes '%%s' in the statement, which the SQLite backend turns into '%s'.
+        # strftime('%s') parses the fraction of a second and rounds to the nearest second
+        # (…:59.9996 becomes the next second, and maybe the next day); the text is cut to
+        # whole seconds first. '%%%%s' becomes '%%s' in the statement, which the SQLite
+        # backend turns into '%s'.
         return self.as_sql(
-            compiler, connection, template="CAST(strftime('%%%%s', %(expressions)s) AS INTEGER)"
+            compiler,
+            connection,
+            template="CAST(strftime('%%%%s', substr(%(expressions)s, 1, 19)) AS INTEGER)",
         )
 
 

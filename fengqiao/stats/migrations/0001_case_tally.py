@@ -19,16 +19,6 @@ def drop_covering_index(apps, schema_editor):
         schema_editor.execute("DROP INDEX IF EXISTS case_tally_timed")
 
 
-def build_tally(apps, schema_editor):
-    """An installation with cases gets its tally at once (a new one has nothing to count).
-    The tally's own rebuild is used, as ``manage.py tally rebuild`` would run it."""
-    Case = apps.get_model("cases", "Case")
-    if Case.objects.exists():
-        from fengqiao.stats.tally import rebuild
-
-        rebuild()
-
-
 class Migration(migrations.Migration):
 
     initial = True
@@ -44,7 +34,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('month', models.DateField()),
                 ('area', models.CharField(max_length=18)),
-                ('dimension', models.CharField(max_length=16)),
+                ('dimension', models.CharField(max_length=24)),
                 ('key', models.CharField(blank=True, max_length=40)),
                 ('received', models.BigIntegerField(db_default=0, default=0)),
                 ('accepted', models.BigIntegerField(db_default=0, default=0)),
@@ -75,7 +65,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('month', models.DateField()),
                 ('area', models.CharField(max_length=18)),
-                ('dimension', models.CharField(max_length=16)),
+                ('dimension', models.CharField(max_length=24)),
                 ('key', models.CharField(blank=True, max_length=40)),
                 ('received', models.BigIntegerField(db_default=0, default=0)),
                 ('accepted', models.BigIntegerField(db_default=0, default=0)),
@@ -102,5 +92,4 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(covering_index, drop_covering_index),
-        migrations.RunPython(build_tally, migrations.RunPython.noop),
     ]

@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection, transaction
 
 from fengqiao.stats import tally
 
@@ -53,7 +54,13 @@ class Command(BaseCommand):
             self._check()
 
     def _check(self) -> None:
-        stored, computed = tally.stored(), tally.computed()
+        # Both read from one snapshot, or a move committed in between would show as drift.
+        outermost = not connection.in_atomic_block
+        with transaction.atomic():
+            if outermost and connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            stored, computed = tally.stored(), tally.computed()
         keys = sorted(set(stored) | set(computed))
         wrong = [key for key in keys if stored.get(key) != computed.get(key)]
         if not wrong:
