@@ -666,30 +666,21 @@ def _overdue_now(
 ) -> dict[Any, int]:
     """Overdue now, per group: it changes with the clock, so it is read from the cases (the
     open ones past a running deadline: few, and the indexes hold the open ones apart). Inside
-    ``one_reading`` the overdue cases are read once, grouped by every key at once, and each
-    breakdown sums that."""
+    ``one_reading`` the overdue cases are read once, counted per value of every grouping at
+    once, and each breakdown takes its counts from that."""
+    counted = _overdue_counts(user, period, filters)
+    if by != "territory":
+        return counted[by]
     overdue: dict[Any, int] = defaultdict(int)
-    rows = _overdue_groups(user, period, filters)
-    if by == "":
-        return {None: sum(row[-1] for row in rows)}
-    if by == "territory":
-        for village, *_rest, n in rows:
-            overdue[village[:depth]] += n
-    elif by == "month":
-        for row in rows:
-            first = date_of(row[1]).replace(day=1)
-            overdue[(first - EPOCH_DAY).days] += row[-1]
-    else:
-        position = 2 + _OVERDUE_KEYS.index(by)
-        for row in rows:
-            overdue[row[position]] += row[-1]
+    for village, n in counted["village"].items():
+        overdue[village[:depth]] += n
     return overdue
 
 
 # The groupings of the overdue cases, after (village, local day number of receipt).
 _OVERDUE_KEYS = ("channel", "type", "category", "department")
 _OVERDUE_COLUMNS = ("channel", "case_type", "category_id", "lead_department_id")
-_reading: ContextVar[dict[Any, list[tuple[Any, ...]]] | None] = ContextVar(
+_reading: ContextVar[dict[Any, dict[str, dict[Any, int]]] | None] = ContextVar(
     "stats_reading", default=None
 )
 
@@ -705,9 +696,9 @@ def one_reading() -> Iterator[None]:
         _reading.reset(token)
 
 
-def _overdue_groups(user: Any, period: Period, filters: Filters) -> list[tuple[Any, ...]]:
-    """(village, day of receipt, channel, type, category, department, count) of the cases
-    overdue now."""
+def _overdue_counts(user: Any, period: Period, filters: Filters) -> dict[str, dict[Any, int]]:
+    """The cases overdue now, counted per village, per month of receipt (as the tally keys
+    it), per channel, type, category and department, and in all ("")."""
     cache = _reading.get()
     key = (getattr(user, "pk", None), period, filters)
     if cache is not None and key in cache:
@@ -715,7 +706,7 @@ def _overdue_groups(user: Any, period: Period, filters: Filters) -> list[tuple[A
     cases = cohort(user, period, filters).filter(
         status__in=DEADLINE_STATUSES, reply_due_at__lt=timezone.now()
     )
-    rows = list(
+    rows = (
         cases.annotate(
             village=Substr("territory_code", 1, tally.VILLAGE_DEPTH),
             day=local_day_expression("created_at"),
@@ -724,9 +715,22 @@ def _overdue_groups(user: Any, period: Period, filters: Filters) -> list[tuple[A
         .annotate(n=Count("pk"))
         .order_by()
     )
+    groupings = ("village", "day", *_OVERDUE_KEYS)
+    counted: dict[str, dict[Any, int]] = {name: defaultdict(int) for name in groupings}
+    total = 0
+    for row in rows:
+        n = row[-1]
+        total += n
+        for name, value in zip(groupings, row, strict=False):
+            counted[name][value] += n
+    months: dict[Any, int] = defaultdict(int)
+    for day, n in counted.pop("day").items():
+        months[(date_of(day).replace(day=1) - EPOCH_DAY).days] += n
+    counted["month"] = months
+    counted[""] = {None: total}
     if cache is not None:
-        cache[key] = rows
-    return rows
+        cache[key] = counted
+    return counted
 
 
 EMPTY_FIGURES = CaseFigures.of(Counts(), ReplyTimes())
