@@ -23,6 +23,7 @@ services and checks the tally against a recomputation.
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -38,6 +39,7 @@ from django.utils import timezone
 from fengqiao.cases.choices import CaseStatus, EventKind, Rating
 from fengqiao.cases.models import Case, CaseEvent
 from fengqiao.core.codes import upper_bound
+from fengqiao.core.db import execute_direct
 from fengqiao.stats.models import COUNTER_NAMES, CaseTally, CaseTallyDelta
 from fengqiao.stats.worktime import (
     SECONDS_PER_DAY,
@@ -273,15 +275,18 @@ def _department_returns(case: Case) -> dict[Key, Vector]:
 
 
 _COLUMNS = ("month", "area", "dimension", "key", *COUNTERS)
+# SQLite's limit on a statement's parameters (999 before 3.32) over the columns of a row.
+_ROWS_PER_STATEMENT = 999 // len(_COLUMNS)
 
 
-def _insert_sql(model: type[CaseTally | CaseTallyDelta], rows: int) -> str:
+@functools.lru_cache(maxsize=64)
+def _insert_sql(table: str, rows: int) -> str:
+    """``INSERT INTO table (…) VALUES (…), …`` for ``rows`` rows, built once per size (every
+    move appends a few rows: building the statement was most of the cost)."""
     quote = connection.ops.quote_name
     columns = ", ".join(quote(name) for name in _COLUMNS)  # the fields' names are their columns
     row = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
-    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES " + ", ".join(  # noqa: S608
-        [row] * rows
-    )
+    return f"INSERT INTO {quote(table)} ({columns}) VALUES " + ", ".join([row] * rows)  # noqa: S608
 
 
 def append(changes: dict[Key, Vector]) -> None:
@@ -294,15 +299,14 @@ def _insert(model: type[CaseTally | CaseTallyDelta], rows: dict[Key, Vector]) ->
         return
     adapt = connection.ops.adapt_datefield_value
     items = list(rows.items())
-    size = max(1, connection.ops.bulk_batch_size(list(_COLUMNS), [None] * 1000))
-    size = min(size, 999 // len(_COLUMNS))
+    table = model._meta.db_table
     with connection.cursor() as cursor:
-        for start in range(0, len(items), size):
-            chunk = items[start : start + size]
+        for start in range(0, len(items), _ROWS_PER_STATEMENT):
+            chunk = items[start : start + _ROWS_PER_STATEMENT]
             params: list[Any] = []
             for (month, area, dimension, key), vector in chunk:
                 params += [adapt(month), area, dimension, key, *vector]
-            cursor.execute(_insert_sql(model, len(chunk)), params)
+            execute_direct(cursor, _insert_sql(table, len(chunk)), params)
 
 
 # ---------------------------------------------------------------------------------------
