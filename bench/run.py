@@ -490,6 +490,13 @@ def _case_lines(results: dict[str, dict[str, Any]]) -> list[str]:
                 f" cases/s**; process CPU {single['cases_per_cpu_second']:,} cases/s | "
                 f"{TARGETS['intake']} |"
             )
+            threads = intake.get("single_threads", {})
+            if "cases_per_second" in threads:
+                lines.append(
+                    f"| intake, the same from {threads['threads']} threads of one process | "
+                    f"**{threads['cases_per_second']:,} cases/s** on "
+                    f"{threads['cores_used']} of a core | {TARGETS['intake']} |"
+                )
             batch = intake.get("batch", {})
             if "cases_per_second" in batch:
                 lines.append(
