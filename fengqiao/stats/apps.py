@@ -19,29 +19,22 @@ class StatsConfig(AppConfig):
 
 
 def _recompute_reply_times(sender: Any, day: Any, **kwargs: Any) -> None:
-    """A working day changed: the tally's reply times across it are recomputed once the
-    change is committed and this process's calendar rebuilt (``invalidate_calendar`` was
-    registered first, so it runs first) — and once more when every other process has
-    reloaded the calendar (``REFRESH_SECONDS``), since a move made meanwhile elsewhere timed
-    its reply the old way."""
+    """A working day changed: the tally's reply times across it are recomputed by the worker
+    once the change is committed (and this process's calendar rebuilt: ``invalidate_calendar``
+    was registered first), and once more when every other process has reloaded the calendar
+    (``REFRESH_SECONDS``), since a move made meanwhile elsewhere timed its reply the old way.
+    In the background: the administrator's request neither waits for it nor fails with it
+    (``robust``: an unreachable broker is logged; ``tally rebuild`` recomputes by hand)."""
     from django.db import transaction
 
-    from fengqiao.stats.tasks import rebuild_tally_months
+    from fengqiao.stats.tasks import recompute_tally_across
     from fengqiao.workdays.schedule import REFRESH_SECONDS
 
     def recompute() -> None:
-        months = [month.isoformat() for month in _months_across(day)]
-        if months:
-            rebuild_tally_months(months)
-            rebuild_tally_months.apply_async((months,), countdown=REFRESH_SECONDS + 15)
+        recompute_tally_across.delay(day.isoformat())
+        recompute_tally_across.apply_async((day.isoformat(),), countdown=REFRESH_SECONDS + 15)
 
-    transaction.on_commit(recompute)
-
-
-def _months_across(day: Any) -> list[Any]:
-    from fengqiao.stats import tally
-
-    return tally.months_replied_across(day)
+    transaction.on_commit(recompute, robust=True)
 
 
 def _build_missing_tally(**kwargs: Any) -> None:

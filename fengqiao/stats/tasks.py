@@ -1,4 +1,5 @@
-"""Periodic work of the statistics: folding the tally's appended changes."""
+"""Background work of the statistics: folding the tally's appended changes, and recomputing it
+where the working-day calendar changed."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ def fold_tally() -> int:
     return tally.fold()
 
 
-@shared_task(name="stats.rebuild_tally_months", ignore_result=True)
-def rebuild_tally_months(months: list[str]) -> int:
-    """Recompute the tally of these months (ISO dates of their first days) from the cases."""
-    return tally.rebuild([datetime.date.fromisoformat(month) for month in months])
+@shared_task(name="stats.recompute_tally_across", ignore_result=True)
+def recompute_tally_across(day: str) -> int:
+    """The working day ``day`` (ISO date) changed: recompute the months whose replies span it."""
+    months = tally.months_replied_across(datetime.date.fromisoformat(day))
+    return tally.rebuild(months) if months else 0
