@@ -62,8 +62,6 @@ from django.db.models import (
     F,
     Q,
     QuerySet,
-    Sum,
-    Value,
 )
 from django.db.models.functions import Substr
 from django.utils import timezone
@@ -85,12 +83,10 @@ from fengqiao.stats import tally
 from fengqiao.stats.rates import NO_RATE, rate, rate_display
 from fengqiao.stats.worktime import (
     EPOCH_DAY,
-    SECONDS_PER_DAY,
     SECONDS_PER_HOUR,
-    WholeSeconds,
     date_of,
     local_day_expression,
-    non_working_days_between,
+    reply_groups,
 )
 from fengqiao.territory.models import Area
 
@@ -469,29 +465,15 @@ def _returns_by_department(cases: QuerySet[Case]) -> dict[Any, int]:
 
 
 def _grouped_reply_times(cases: QuerySet[Case], key: KeyFunction | None) -> dict[Any, ReplyTimes]:
-    """Per group: the replies' working times, from one query grouped by (group, local day of
-    acceptance, local day of reply, whole hours elapsed) with the elapsed seconds' sum, the
-    calendar applied per group (``stats.worktime``: the same arithmetic as the tally's)."""
-    replied = cases.filter(accepted_at__isnull=False, replied_at__isnull=False).annotate(
-        elapsed=WholeSeconds(F("replied_at")) - WholeSeconds(F("accepted_at")),
-        day_from=local_day_expression("accepted_at"),
-        day_to=local_day_expression("replied_at"),
-    )
-    replied = replied.annotate(hours=F("elapsed") / Value(SECONDS_PER_HOUR))
-    group_by = ["day_from", "day_to", "hours"]
+    """Per group: the replies' working times (``worktime.reply_groups``, the same arithmetic
+    as the tally's)."""
+    columns = []
     if key is not None:
-        replied = replied.annotate(group=key(""))
-        group_by.insert(0, "group")
-    rows = replied.values(*group_by).annotate(n=Count("pk"), seconds=Sum("elapsed")).order_by()
+        cases = cases.annotate(group=key(""))
+        columns = ["group"]
     accumulated: dict[Any, ReplyTimes] = {}
-    for row in rows:
-        skipped = non_working_days_between(row["day_from"], row["day_to"])
-        n = row["n"]
-        times = ReplyTimes(
-            n,
-            max(row["seconds"] - skipped * SECONDS_PER_DAY * n, 0),
-            {max(row["hours"] - 24 * skipped, 0): n},
-        )
+    for row, n, seconds, hours in reply_groups(cases, columns):
+        times = ReplyTimes(n, seconds, {hours: n})
         group = row.get("group")
         accumulated[group] = accumulated[group] + times if group in accumulated else times
     return accumulated

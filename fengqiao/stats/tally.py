@@ -42,11 +42,8 @@ from fengqiao.core.codes import upper_bound
 from fengqiao.core.db import execute_direct
 from fengqiao.stats.models import COUNTER_NAMES, CaseTally, CaseTallyDelta
 from fengqiao.stats.worktime import (
-    SECONDS_PER_DAY,
     SECONDS_PER_HOUR,
-    WholeSeconds,
-    local_day_expression,
-    non_working_days_between,
+    reply_groups,
     working_seconds,
 )
 
@@ -508,33 +505,18 @@ def _with_years(totals: dict[Key, list[int]]) -> dict[Key, list[int]]:
 
 
 def _add_reply_times(cases: QuerySet[Case], totals: dict[Key, list[int]]) -> None:
-    """timed, timed_seconds and the hour histograms: cases grouped by their rows' keys and
-    (local day of acceptance, local day of reply, whole hours elapsed), the calendar applied
-    per group."""
-    replied = cases.filter(accepted_at__isnull=False, replied_at__isnull=False).annotate(
-        elapsed=WholeSeconds(F("replied_at")) - WholeSeconds(F("accepted_at")),
-        day_from=local_day_expression("accepted_at"),
-        day_to=local_day_expression("replied_at"),
-        village=Substr("territory_code", 1, VILLAGE_DEPTH),
-        hours=F("elapsed") / Value(SECONDS_PER_HOUR),
-    )
-    columns = ["month", "village", *KEYED.values(), "day_from", "day_to", "hours"]
-    rows = replied.values(*columns).annotate(n=Count("pk"), seconds=Sum("elapsed")).order_by()
-    for row in rows:
-        skipped = non_working_days_between(row["day_from"], row["day_to"])
-        n = row["n"]
-        seconds = max(row["seconds"] - skipped * SECONDS_PER_DAY * n, 0)
-        hours = str(max(row["hours"] - 24 * skipped, 0))
+    """timed, timed_seconds and the hour histograms (``worktime.reply_groups``)."""
+    village = cases.annotate(village=Substr("territory_code", 1, VILLAGE_DEPTH))
+    for row, n, seconds, whole in reply_groups(village, ["month", "village", *KEYED.values()]):
         vector = tuple(
             n if name == "timed" else seconds if name == "timed_seconds" else 0 for name in COUNTERS
         )
-        month, village = row["month"], row["village"]
-        township = village[:TOWNSHIP_DEPTH]
+        month, area = row["month"], row["village"]
+        township, hours = area[:TOWNSHIP_DEPTH], str(whole)
         department = _department_key(row["lead_department_id"])
-        _add(totals, {(month, village, "area", ""): vector})
+        _add(totals, {(month, area, "area", ""): vector})
         for dimension, attribute in KEYED.items():
-            value = row[attribute]
-            _add(totals, {(month, township, dimension, _text(value)): vector})
+            _add(totals, {(month, township, dimension, _text(row[attribute])): vector})
         timed = _one("timed", n)
         _add(totals, {(month, township, "hours", hours): timed})
         _add(totals, {(month, township, "department_hours", f"{department}:{hours}"): timed})
@@ -581,7 +563,7 @@ def rebuild(months: Sequence[datetime.date] | None = None) -> int:
                     Q(month__in=months, dimension__in=[*KEYED, "area", *HISTOGRAMS])
                     | Q(month__in=years, dimension__in=yearly)
                 )
-            rows._raw_delete(rows.db)
+            rows.delete()
         tally = computed(months)
         if years is not None:
             tally = {key: row for key, row in tally.items() if key[2] not in yearly}
@@ -598,13 +580,8 @@ def _rebuild_years(years: Sequence[datetime.date]) -> int:
     (folded and appended)."""
     monthly: dict[Key, list[int]] = {}
     for year in years:
-        last = year.replace(month=12)
-        for model in (CaseTally, CaseTallyDelta):
-            rows = model.objects.filter(
-                dimension__in=HISTOGRAMS, month__gte=year, month__lte=last
-            ).values_list("month", "area", "dimension", "key", *COUNTERS)
-            for month, area, dimension, key, *values in rows.order_by().iterator():
-                _add(monthly, {(month, area, dimension, key): tuple(values)})
+        rows = stored(HISTOGRAMS, first=year, last=year.replace(month=12))
+        _add(monthly, rows)
     years_only = {
         key: values for key, values in _with_years(monthly).items() if key[2] in YEARLY.values()
     }
@@ -628,13 +605,25 @@ def months_replied_across(day: datetime.date) -> list[datetime.date]:
     )
 
 
-def stored() -> dict[Key, Vector]:
-    """The tally as stored: folded and appended rows added up (zero rows left out)."""
+def stored(
+    dimensions: Sequence[str] | None = None,
+    *,
+    first: datetime.date | None = None,
+    last: datetime.date | None = None,
+) -> dict[Key, Vector]:
+    """The tally as stored: folded and appended rows added up (zero rows left out); all of
+    it, or the ``dimensions`` given for the months from ``first`` to ``last``."""
+    condition = Q()
+    if dimensions is not None:
+        condition &= Q(dimension__in=dimensions)
+    if first is not None:
+        condition &= Q(month__gte=first)
+    if last is not None:
+        condition &= Q(month__lte=last)
     totals: dict[Key, list[int]] = defaultdict(lambda: [0] * len(COUNTERS))
     for model in (CaseTally, CaseTallyDelta):
-        for row in model.objects.values(*_COLUMNS).order_by().iterator():
-            key = (row["month"], row["area"], row["dimension"], row["key"])
-            total = totals[key]
-            for position, name in enumerate(COUNTERS):
-                total[position] += row[name]
+        for row in model.objects.filter(condition).values_list(*_COLUMNS).order_by().iterator():
+            total = totals[row[:4]]
+            for position, value in enumerate(row[4:]):
+                total[position] += value
     return _nonzero(dict(totals))

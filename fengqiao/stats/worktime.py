@@ -11,11 +11,12 @@ offset, divided by 86,400.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import BigIntegerField, Expression, F, Func, Value
+from django.db.models import BigIntegerField, Count, Expression, F, Func, QuerySet, Sum, Value
 
 from fengqiao.workdays.schedule import UnknownScheduleError, calendar
 
@@ -95,3 +96,28 @@ class WholeSeconds(Func):
 def local_day_expression(column: str) -> Expression:
     """``local_day_number`` in SQL: integer division of whole seconds (both databases)."""
     return (WholeSeconds(F(column)) + Value(utc_offset_seconds())) / Value(SECONDS_PER_DAY)
+
+
+def reply_groups(
+    cases: QuerySet[Any], columns: Sequence[str]
+) -> Iterator[tuple[dict[str, Any], int, int, int]]:
+    """The replied cases grouped by ``columns`` (fields or annotations of ``cases``) and by
+    (local day of acceptance, local day of reply, whole hours elapsed), in one query; per
+    group: its row, how many replies, their working seconds in all, and the whole working
+    hours each of them took (the same within a group) — the calendar applied per group."""
+    replied = cases.filter(accepted_at__isnull=False, replied_at__isnull=False).annotate(
+        elapsed=WholeSeconds(F("replied_at")) - WholeSeconds(F("accepted_at")),
+        day_from=local_day_expression("accepted_at"),
+        day_to=local_day_expression("replied_at"),
+    )
+    replied = replied.annotate(hours=F("elapsed") / Value(SECONDS_PER_HOUR))
+    rows = (
+        replied.values(*columns, "day_from", "day_to", "hours")
+        .annotate(n=Count("pk"), seconds=Sum("elapsed"))
+        .order_by()
+    )
+    for row in rows:
+        skipped = non_working_days_between(row["day_from"], row["day_to"])
+        n = row["n"]
+        seconds = max(row["seconds"] - skipped * SECONDS_PER_DAY * n, 0)
+        yield row, n, seconds, max(row["hours"] - 24 * skipped, 0)

@@ -5,13 +5,14 @@ figures read from the cases."""
 from __future__ import annotations
 
 import datetime
+import io
 import random
 from decimal import Decimal
 from typing import Any
 
 import pytest
 import time_machine
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from fengqiao.cases.choices import CaseStatus, CaseType, Channel, Rating, ReporterKind
 from fengqiao.cases.models import Case, CaseRequest, Category
@@ -123,6 +124,28 @@ def test_rebuild_command_recomputes(dataset: Dataset) -> None:
     call_command("tally", "rebuild")
     assert tally.stored() == expected
     call_command("tally", "check")
+
+
+def test_rebuilding_one_month_keeps_the_others_and_the_years(dataset: Dataset) -> None:
+    expected = tally.stored()
+    call_command("tally", "rebuild", "--month", "2026-06")
+    assert tally.stored() == expected == tally.computed()
+    call_command("tally", "rebuild", "--month", "2026-05")  # no case: nothing changes
+    assert tally.stored() == expected
+
+
+def test_the_rebuild_command_names_a_wrong_month() -> None:
+    with pytest.raises(CommandError, match="YYYY-MM"):
+        call_command("tally", "rebuild", "--month", "June")
+
+
+def test_the_fold_command_folds(dataset: Dataset) -> None:
+    expected = tally.stored()
+    out = io.StringIO()
+    call_command("tally", "fold", stdout=out)
+    assert out.getvalue().startswith("folded ")
+    assert not CaseTallyDelta.objects.exists()
+    assert tally.stored() == expected
 
 
 def test_the_check_command_fails_on_drift(dataset: Dataset) -> None:
