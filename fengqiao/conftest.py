@@ -8,6 +8,7 @@ import importlib
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -263,11 +264,34 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
+def orm_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Playwright's sync API runs an event loop in this thread, and Django then refuses ORM
     calls here (SynchronousOnlyOperation) although nothing in the test is asynchronous: the
-    loop only drives the browser. Allow them, for this test only."""
+    loop only drives the browser. Allow them, for this test only.
+
+    ORM calls made while that loop runs get a connection of their own (Django keeps one per
+    context). Close every such connection afterwards: left open, PostgreSQL refuses to drop
+    the test database at the end of the run ("being accessed by other users")."""
+    from django.db import connections
+    from django.db.backends.signals import connection_created
+
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    opened: list[Any] = []
+
+    test_thread = threading.get_ident()
+
+    def remember(sender: Any, connection: Any, **kwargs: Any) -> None:
+        if threading.get_ident() == test_thread:  # not the live server's: it closes its own
+            opened.append(connection)
+
+    connection_created.connect(remember, weak=False)
+    try:
+        yield
+    finally:
+        connection_created.disconnect(remember)
+        for wrapper in opened:
+            if wrapper is not connections[wrapper.alias]:  # the test's own stays open
+                wrapper.close()
 
 
 @pytest.fixture

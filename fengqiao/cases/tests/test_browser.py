@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connections
 
 from fengqiao.cases.choices import CaseStatus, EventKind
 from fengqiao.cases.models import Case, Category, RoutingRule
@@ -160,10 +159,6 @@ def test_a_case_from_the_grid_to_the_reply(
             expect(township.locator("ol.timeline")).to_contain_text("已约谈店主")
         finally:
             browser.close()
-            # ORM calls made while Playwright's loop runs get their own connection (Django's
-            # connections are per context): close it, or PostgreSQL cannot drop the test
-            # database at the end of the run.
-            connections.close_all()
 
     case = case_now()
     assert case.status == CaseStatus.REPLIED and case.reply_approved and case.is_hard
