@@ -338,6 +338,37 @@ class RedisWorker:
             raise AssertionError(f"the worker stopped: {stderr}")
 
 
+def at_once(*calls: Callable[[], Any]) -> list[Any]:
+    """Run the calls in threads released together, each on a connection of its own; each
+    result or exception, in order. PostgreSQL only: the point is its row locks between
+    concurrent connections (an SQLite test database is one connection's)."""
+    from django.db import connections
+    from django.utils import translation
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL's row locks and concurrent connections")
+    language = translation.get_language()
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int, call: Callable[[], Any]) -> None:
+        try:
+            translation.activate(language)
+            barrier.wait()
+            results[index] = call()
+        except Exception as error:
+            results[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
 def wait_until(condition: Callable[[], bool], *, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and not condition():

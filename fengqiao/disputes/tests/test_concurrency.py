@@ -3,16 +3,14 @@ state guard refuses them; numbers are never given twice."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, connections
-from django.utils import translation
+from django.db import connection
 
-from fengqiao.conftest import World
+from fengqiao.conftest import World, at_once
 from fengqiao.disputes import services
 from fengqiao.disputes.choices import DisputeStatus, Outcome, ReferralRoute
 from fengqiao.disputes.models import Dispute
@@ -28,31 +26,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.usefixtures("english", "clock"),
 ]
-
-
-def at_once(*calls: Callable[[], Any]) -> list[Any]:
-    """Run the calls in threads released together; each result or exception, in order."""
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL's row locks and concurrent connections")
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            translation.activate("en")
-            barrier.wait()
-            results[index] = call()
-        except Exception as error:
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_two_outcomes_at_once_one_wins(world: World, mediation: Mediation) -> None:
