@@ -29,3 +29,19 @@ class PublicResource(BasePermission):
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return True
+
+
+class ListsRoster(IsStaffAccount):
+    """Reading the roster page by page is an export of it: listing households or persons
+    needs the roster-export permission, as the roster workbook does (``roster_export``). One
+    household or person by its id stays open to the scoped staff who may see it."""
+
+    message = _(
+        "Listing households or persons is an export of the roster: it needs the permission "
+        "to export household rosters (ask the administrators to grant it to this account)."
+    )
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        return getattr(view, "action", None) != "list" or request.user.has_perm("org.export_roster")

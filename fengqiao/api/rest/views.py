@@ -5,8 +5,8 @@ timeline. A system's key acts as a staff account (see ``authentication``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, cast
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -38,7 +38,9 @@ from fengqiao.api.rest.filters import (
     PersonFilter,
 )
 from fengqiao.api.rest.pagination import CreatedCursorPagination, IdCursorPagination
-from fengqiao.api.rest.permissions import PublicResource
+from fengqiao.api.rest.permissions import ListsRoster, PublicResource
+from fengqiao.audit.choices import AuditAction
+from fengqiao.audit.services import audit_record
 from fengqiao.bulletins.models import Bulletin
 from fengqiao.cases import selectors as case_selectors
 from fengqiao.cases import services as case_services
@@ -50,6 +52,9 @@ from fengqiao.core.codes import is_within
 from fengqiao.disputes.models import Dispute
 from fengqiao.org.models import Department, User
 from fengqiao.territory.models import Area, Grid, Household, Person
+
+if TYPE_CHECKING:
+    from rest_framework.permissions import _PermissionClass
 
 
 def _field_error(field: str, message: str) -> serializers.ValidationError:
@@ -112,10 +117,36 @@ class GridViewSet(viewsets.ReadOnlyModelViewSet[Grid]):
         return Grid.objects.visible_to(self.request.user).select_related("village").order_by("code")
 
 
-@extend_schema(tags=["territory"])
-class HouseholdViewSet(viewsets.ReadOnlyModelViewSet[Household]):
-    """Households in the caller's territory (department staff have none)."""
+class _RosterList:
+    """Each page of a roster list is an export: audited with what was asked and how many
+    rows went out (the values stay masked; unmasking is for a person on a page)."""
 
+    permission_classes: Sequence[_PermissionClass] = [ListsRoster]
+    roster_resource = ""
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response: Response = super().list(request, *args, **kwargs)  # type: ignore[misc]
+        if response.status_code == status.HTTP_200_OK:
+            audit_record(
+                action=AuditAction.EXPORT,
+                actor=request.user,
+                request=request._request,
+                detail={
+                    "kind": "api_roster",
+                    "resource": self.roster_resource,
+                    "rows": len(response.data.get("results", [])),
+                    "filters": {k: v for k, v in request.query_params.items() if k != "cursor"},
+                },
+            )
+        return response
+
+
+@extend_schema(tags=["territory"])
+class HouseholdViewSet(_RosterList, viewsets.ReadOnlyModelViewSet[Household]):
+    """Households in the caller's territory (department staff have none). Listing them
+    needs the roster-export permission and is audited as an export."""
+
+    roster_resource = "households"
     serializer_class = api.HouseholdSerializer
     pagination_class = IdCursorPagination
     filterset_class = HouseholdFilter
@@ -126,9 +157,11 @@ class HouseholdViewSet(viewsets.ReadOnlyModelViewSet[Household]):
 
 
 @extend_schema(tags=["territory"])
-class PersonViewSet(viewsets.ReadOnlyModelViewSet[Person]):
-    """Household members; ID numbers and phones masked, special-population tags left out."""
+class PersonViewSet(_RosterList, viewsets.ReadOnlyModelViewSet[Person]):
+    """Household members; ID numbers and phones masked, special-population tags left out.
+    Listing them needs the roster-export permission and is audited as an export."""
 
+    roster_resource = "persons"
     serializer_class = api.PersonSerializer
     pagination_class = IdCursorPagination
     filterset_class = PersonFilter

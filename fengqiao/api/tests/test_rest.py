@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.test import Client
 from django.utils import translation
@@ -13,6 +14,8 @@ from django.utils import translation
 from fengqiao.api.models import ApiKey
 from fengqiao.api.rest import lookups
 from fengqiao.api.services import api_key_create
+from fengqiao.audit.choices import AuditAction
+from fengqiao.audit.models import AuditEntry
 from fengqiao.cases.choices import CaseStatus, EventKind
 from fengqiao.cases.models import Case
 from fengqiao.conftest import World
@@ -247,8 +250,13 @@ def test_list_filters_and_cursor_pages(world: World) -> None:
     assert bad.status_code == 400 and "status" in bad.json()["errors"]
 
 
+def may_export_roster(user: User) -> User:
+    user.user_permissions.add(Permission.objects.get(codename="export_roster"))
+    return User.objects.get(pk=user.pk)  # permissions are cached on the instance
+
+
 def test_persons_are_masked_and_scoped(world: World) -> None:
-    client = client_for(world.a.users["township_operator"])
+    client = client_for(may_export_roster(world.a.users["township_operator"]))
     persons = client.get("/api/v1/persons/").json()["results"]
     assert {p["name"] for p in persons} == {"张双堰街道", "李双堰街道"}
     for person in persons:
@@ -258,6 +266,32 @@ def test_persons_are_masked_and_scoped(world: World) -> None:
     households = client.get("/api/v1/households/").json()["results"]
     assert {h["id"] for h in households} == {world.a.household.pk, world.a.other_grid_household.pk}
     assert client.get(f"/api/v1/households/{world.b.household.pk}/").status_code == 404
+
+
+def test_listing_the_roster_is_an_audited_export(world: World) -> None:
+    operator = world.a.users["township_operator"]
+    client = client_for(operator)
+    # Without the roster-export permission: one household or person, never the list.
+    for resource in ("persons", "households"):
+        refused = client.get(f"/api/v1/{resource}/")
+        assert refused.status_code == 403 and refused["Content-Type"] == PROBLEM
+        assert "export household rosters" in refused.json()["detail"]
+    assert client.get(f"/api/v1/households/{world.a.household.pk}/").status_code == 200
+    assert not AuditEntry.objects.filter(action=AuditAction.EXPORT).exists()
+
+    client = client_for(may_export_roster(operator), name="roster sync")
+    page = client.get("/api/v1/persons/", {"household": world.a.household.pk}).json()
+    client.get("/api/v1/households/")
+    entries = AuditEntry.objects.filter(action=AuditAction.EXPORT, actor=operator).order_by("id")
+    assert [e.detail for e in entries] == [
+        {
+            "kind": "api_roster",
+            "resource": "persons",
+            "rows": len(page["results"]),
+            "filters": {"household": str(world.a.household.pk)},
+        },
+        {"kind": "api_roster", "resource": "households", "rows": 2, "filters": {}},
+    ]
 
 
 def test_session_login_works_for_the_web(world: World) -> None:
@@ -334,7 +368,7 @@ def test_lists_take_the_same_queries_whatever_their_length(world: World) -> None
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    client = client_for(world.county_operator)
+    client = client_for(may_export_roster(world.county_operator))
 
     def queries(address: str) -> int:
         with CaptureQueriesContext(connection) as captured:
@@ -346,7 +380,8 @@ def test_lists_take_the_same_queries_whatever_their_length(world: World) -> None
     for n in range(4):
         new_case(client, title=f"More {n}")
     assert queries("/api/v1/cases/") == one["/api/v1/cases/"] <= 3
-    assert queries("/api/v1/persons/") == one["/api/v1/persons/"] <= 3
+    # The roster list also reads the caller's permissions and writes its audit entry.
+    assert queries("/api/v1/persons/") == one["/api/v1/persons/"] <= 3 + 2 + 1
 
 
 def test_queue_filter_reads_the_callers_workbench(world: World) -> None:
