@@ -58,6 +58,7 @@ from fengqiao.ledgers.workbook import (
     Written,
     data_sheet,
     form_filters,
+    full_values,
 )
 from fengqiao.ledgers.xlsx import Styled, Workbook
 from fengqiao.territory.models import Area
@@ -314,7 +315,12 @@ class DisputeLedger:
     value that cannot be read."""
 
     def __init__(
-        self, *, params: Mapping[str, Any], actor: Any, now: datetime.datetime | None = None
+        self,
+        *,
+        params: Mapping[str, Any],
+        actor: Any,
+        now: datetime.datetime | None = None,
+        unmask: bool = False,
     ) -> None:
         form = RegisterFilterForm(params)
         if not form.is_valid():
@@ -322,7 +328,7 @@ class DisputeLedger:
         self.actor = actor
         self.params = params
         self.filters = form_filters(form, params)
-        self.unmasked = bool(actor.has_perm("org.unmask_personal"))
+        self.unmasked = full_values(actor, asked=unmask)
         self.disputes = register_filter(Dispute.objects.visible_to(actor), params)
 
     def count(self) -> int:

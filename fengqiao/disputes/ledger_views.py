@@ -16,7 +16,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from fengqiao.audit.choices import AuditAction
 from fengqiao.audit.services import audit_record
@@ -32,10 +32,11 @@ def _staff(request: HttpRequest) -> User:
 
 
 @login_required
-@require_GET
+@require_POST
 @never_cache
 def register_export(request: HttpRequest) -> HttpResponseBase:
-    """The register as .xlsx, with the register page's filters (its query string): the file
+    """The register as .xlsx, with the register page's filters (its query string; the form
+    is POSTed, see ``ledgers.views.export_response``): the file
     itself when it is small, else the progress page of a background export
     (``fengqiao.ledgers``, which also writes the audit log)."""
     return export_response(request, LedgerKind.DISPUTES)

@@ -36,6 +36,7 @@ from fengqiao.ledgers.workbook import (
     data_sheet,
     describe_filters,
     form_filters,
+    full_values,
     info_sheet,
     labels,
     shown,
@@ -123,7 +124,14 @@ class CaseLedger:
     """The cases ``actor`` sees under the list's filters ``params`` (its query string), as
     the list showed them at ``now`` (the deadline filter and column depend on the time)."""
 
-    def __init__(self, *, params: Mapping[str, Any], actor: Any, now: datetime.datetime) -> None:
+    def __init__(
+        self,
+        *,
+        params: Mapping[str, Any],
+        actor: Any,
+        now: datetime.datetime,
+        unmask: bool = False,
+    ) -> None:
         form = CaseFilterForm(params, user=actor)
         if not form.is_valid():
             raise _invalid(form)
@@ -131,7 +139,7 @@ class CaseLedger:
         self.now = now
         self.form = form
         self.filters = form_filters(form, params)
-        self.unmasked = bool(actor.has_perm("org.unmask_personal"))
+        self.unmasked = full_values(actor, asked=unmask)
         lookups, where, text, queue = form.search_arguments(now)
         self.cases: QuerySet[Case] = search_cases(
             actor, text=text, where=where, queue=queue, now=now, **lookups

@@ -67,7 +67,12 @@ class PerformanceLedger:
     """The departments ranked for ``actor``'s dashboard period and filters ``params``."""
 
     def __init__(
-        self, *, params: Mapping[str, Any], actor: Any, now: datetime.datetime | None = None
+        self,
+        *,
+        params: Mapping[str, Any],
+        actor: Any,
+        now: datetime.datetime | None = None,
+        unmask: bool = False,  # figures only: nothing to unmask
     ) -> None:
         if not may_read_dashboards(actor):
             raise PermissionDenied(_("The dashboards are for the centers and leaders."))

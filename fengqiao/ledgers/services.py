@@ -1,12 +1,13 @@
 """The only writers of export jobs (besides the task that moves a background job along).
 
-An export is asked for with the page's query string. Its filters are read first: a value
-that cannot be read is refused with what to fix, and no job is made. Up to
-``LEDGERS_SYNC_MAX_ROWS`` rows are written in the request (the view streams the file and
-keeps nothing); more go to a Celery task that writes the file under ``MEDIA_ROOT/ledgers/``
-with its progress on the job, for the owner to download. Every export is written to the
-security audit log when its rows are written (an unmasked one also as unmasking), and
-every download of a stored file again.
+An export is asked for with a POST to the page's query string: a link could be followed by
+anything that fetches it, and full personal values are a box to tick, never the default.
+Its filters are read first: a value that cannot be read is refused with what to fix, and no
+job is made. Up to ``LEDGERS_SYNC_MAX_ROWS`` rows are written in the request (the view
+streams the file and keeps nothing); more go to a Celery task that writes the file under
+``MEDIA_ROOT/ledgers/`` with its progress on the job, for the owner to download. Every
+export is written to the security audit log when its rows are written (an unmasked one also
+as unmasking), and every download of a stored file again.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest, QueryDict
 from django.utils import timezone
@@ -34,15 +35,20 @@ def sync_max_rows() -> int:
     return int(settings.LEDGERS_SYNC_MAX_ROWS)
 
 
-def export_start(*, kind: str, params: Any, actor: Any) -> tuple[ExportJob, LedgerSource]:
+def export_start(
+    *, kind: str, params: Any, actor: Any, unmask: bool = False
+) -> tuple[ExportJob, LedgerSource]:
     """Read the filters, count the rows and make the job. A big export is queued to run
     after this transaction commits (in the asker's language); a small one is the caller's
-    to write at once with ``export_write``. Raises ``ValidationError`` for a filter that
-    cannot be read (no job is made)."""
+    to write at once with ``export_write``. Full ID numbers and phones only when ``unmask``
+    is asked for, by a user who may unmask (``PermissionDenied`` otherwise). Raises
+    ``ValidationError`` for a filter that cannot be read (no job is made)."""
     if kind not in LedgerKind.values:
         raise ValidationError(_("There is no such ledger."))
+    if unmask and not actor.has_perm("org.unmask_personal"):
+        raise PermissionDenied(_("You may not export full ID numbers and phone numbers."))
     now = timezone.now()
-    source = ledger_open(kind, params=params, actor=actor, now=now)
+    source = ledger_open(kind, params=params, actor=actor, now=now, unmask=unmask)
     total = source.count()
     job = ExportJob(
         kind=kind,
@@ -68,7 +74,9 @@ def job_source(job: ExportJob) -> LedgerSource:
     (the deadline columns and filter are read at the time of asking)."""
     params = QueryDict(mutable=True)
     params.update(job.filters)
-    return ledger_open(job.kind, params=params, actor=job.created_by, now=job.created_at)
+    return ledger_open(
+        job.kind, params=params, actor=job.created_by, now=job.created_at, unmask=job.unmasked
+    )
 
 
 def export_write(

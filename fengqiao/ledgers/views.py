@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from fengqiao.ledgers import selectors, services
 from fengqiao.ledgers.choices import LedgerKind
@@ -24,6 +24,9 @@ from fengqiao.ledgers.models import ExportJob
 from fengqiao.ledgers.registry import ledger_filename
 from fengqiao.ledgers.workbook import XLSX_CONTENT_TYPE
 from fengqiao.org.models import User
+
+# The export form's box for full personal values (``templates/ledgers/_export_form.html``).
+UNMASK_FIELD = "unmask"
 
 
 def _staff(request: HttpRequest) -> User:
@@ -42,12 +45,16 @@ def _filename(job: ExportJob) -> str:
 
 
 def export_response(request: HttpRequest, kind: str) -> HttpResponseBase:
-    """Answer an export asked for with ``request.GET`` (the page's filters): the file itself
-    when it is small, else the progress page of the background job; a filter that cannot be
-    read gets a page saying what to fix (400) and no job."""
+    """Answer an export form: POSTed to the page's address with its filters as the query
+    string (``request.GET``), the box for full ID numbers and phones in the body. The file
+    itself when it is small, else the progress page of the background job; a filter that
+    cannot be read gets a page saying what to fix (400) and no job."""
     user = _staff(request)
+    unmask = request.POST.get(UNMASK_FIELD) == "1"
     try:
-        job, source = services.export_start(kind=kind, params=request.GET, actor=user)
+        job, source = services.export_start(
+            kind=kind, params=request.GET, actor=user, unmask=unmask
+        )
     except ValidationError as invalid:
         context = {"problems": invalid.messages, "back": request.headers.get("Referer", "")}
         return render(request, "ledgers/invalid.html", context, status=400)
@@ -70,7 +77,7 @@ def export_response(request: HttpRequest, kind: str) -> HttpResponseBase:
 
 
 @login_required
-@require_GET
+@require_POST
 @never_cache
 def export(request: HttpRequest, kind: str) -> HttpResponseBase:
     if kind not in LedgerKind.values:

@@ -51,6 +51,12 @@ class LedgerSource(Protocol):
     def write(self, destination: Destination, *, progress: Progress | None = None) -> Written: ...
 
 
+def full_values(actor: Any, *, asked: bool) -> bool:
+    """Whether a ledger shows full ID numbers and phones: only when the exporter asked for
+    them (a box on the export form, never by default) and may unmask."""
+    return asked and bool(actor.has_perm("org.unmask_personal"))
+
+
 def labels(choices: Any) -> dict[str, str]:
     """A choice class's labels in the active language (the caller activates Chinese)."""
     return {value: str(label) for value, label in choices.choices}

@@ -50,7 +50,7 @@ def test_export_what_the_list_shows_then_a_big_one_in_the_background(
             page.wait_for_url("**case_type=help**")
             expect(page.locator("#case-results")).to_contain_text("3")
             with page.expect_download() as download:
-                page.click("a.export-link")
+                page.click("button.export-link")
             saved = tmp_path / "small.xlsx"
             download.value.save_as(saved)
             rows = sheet_rows(workbook_of(saved.read_bytes()), SHEET)
@@ -58,7 +58,7 @@ def test_export_what_the_list_shows_then_a_big_one_in_the_background(
 
             # A bigger ledger than the limit: the progress page, then its file.
             settings.LEDGERS_SYNC_MAX_ROWS = 2
-            page.click("a.export-link")
+            page.click("button.export-link")
             page.wait_for_url("**/ledgers/jobs/*/")
             link = page.locator("#job-progress a.download-link")
             expect(link).to_be_visible()

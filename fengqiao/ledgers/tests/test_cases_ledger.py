@@ -35,9 +35,10 @@ def cases(world: World) -> list[Case]:
     return make_cases(world, 12, township="a") + make_cases(world, 7, township="b")
 
 
-def export(client: Any, user: User, query: str = "") -> Any:
+def export(client: Any, user: User, query: str = "", *, unmask: bool = False) -> Any:
+    """The ledger as the list's export form sends it (the box for full values ticked or not)."""
     client.force_login(user)
-    response = client.get("/ledgers/export/cases/" + query)
+    response = client.post("/ledgers/export/cases/" + query, {"unmask": "1"} if unmask else {})
     assert response.status_code == 200, response.content[:400]
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     assert "attachment" in response["Content-Disposition"]
@@ -112,12 +113,34 @@ def test_phones_are_masked_unless_the_user_may_unmask(
     assert entry.detail["unmasked"] is False
     assert not AuditEntry.objects.filter(action=AuditAction.UNMASK).exists()
 
+    # Asking for full values without the permission is refused, with no job and no file.
+    refused = client.post("/ledgers/export/cases/", {"unmask": "1"})
+    assert refused.status_code == 403 and ExportJob.objects.count() == 1
+
     operator.user_permissions.add(Permission.objects.get(codename="unmask_personal"))
     operator = User.objects.get(pk=operator.pk)
+    # Allowed to unmask, but full values only when asked for: by default the file is masked.
     rows = sheet_rows(export(client, operator), SHEET)[1:]
+    assert REPORTER_PHONE not in {row[COLUMN["反映人电话"]] for row in rows}
+    assert not AuditEntry.objects.filter(action=AuditAction.UNMASK).exists()
+    rows = sheet_rows(export(client, operator, unmask=True), SHEET)[1:]
     assert {row[COLUMN["反映人电话"]] for row in rows} - {None} == {REPORTER_PHONE}
     unmask = AuditEntry.objects.get(action=AuditAction.UNMASK)
     assert unmask.actor == operator and unmask.detail["unmasked"] is True
+
+
+def test_the_list_offers_full_values_only_to_those_who_may_unmask(
+    client: Any, world: World, cases: list[Case]
+) -> None:
+    operator = world.a.users["township_operator"]
+    client.force_login(operator)
+    page = client.get("/cases/all/?case_type=help").content.decode()
+    # A form (POST, with its token) to the list's own filters; no box for full values.
+    assert 'method="post" action="/ledgers/export/cases/?case_type=help"' in page
+    assert 'name="unmask"' not in page
+    operator.user_permissions.add(Permission.objects.get(codename="unmask_personal"))
+    page = client.get("/cases/all/?case_type=help").content.decode()
+    assert 'type="checkbox" name="unmask" value="1"' in page
 
 
 def test_a_filter_that_cannot_be_read_is_refused_without_a_job(
@@ -125,19 +148,21 @@ def test_a_filter_that_cannot_be_read_is_refused_without_a_job(
 ) -> None:
     client.force_login(world.county_operator)
     for query in ("?status=bogus", "?territory=52x", "?date_from=2026-13-40"):
-        response = client.get("/ledgers/export/cases/" + query)
+        response = client.post("/ledgers/export/cases/" + query)
         assert response.status_code == 400
         text = response.content.decode()
         assert "筛选条件" in text or "filter" in text.lower()
-    assert "状态" in client.get("/ledgers/export/cases/?status=bogus").content.decode()
+    assert "状态" in client.post("/ledgers/export/cases/?status=bogus").content.decode()
+    # A link cannot start an export: it is a form's POST (with its CSRF token).
+    assert client.get("/ledgers/export/cases/").status_code == 405
     assert not ExportJob.objects.exists()
     assert not AuditEntry.objects.filter(action=AuditAction.EXPORT).exists()
 
 
 def test_an_export_needs_a_login_and_a_known_ledger(client: Any, world: World) -> None:
-    assert client.get("/ledgers/export/cases/").status_code == 302
+    assert client.post("/ledgers/export/cases/").status_code == 302
     client.force_login(world.county_operator)
-    assert client.get("/ledgers/export/nothing/").status_code == 404
+    assert client.post("/ledgers/export/nothing/").status_code == 404
 
 
 def test_queries_do_not_grow_with_the_rows(

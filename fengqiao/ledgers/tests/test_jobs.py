@@ -31,11 +31,13 @@ def cases(world: World, settings: Any) -> list[Case]:
     return make_cases(world, 12)
 
 
-def start(client: Any, user: User, capture: Any, query: str = "") -> ExportJob:
+def start(
+    client: Any, user: User, capture: Any, query: str = "", *, unmask: bool = False
+) -> ExportJob:
     """Ask for the case ledger; the task runs (eagerly) when the request's work commits."""
     client.force_login(user)
     with capture(execute=True):
-        response = client.get("/ledgers/export/cases/" + query)
+        response = client.post("/ledgers/export/cases/" + query, {"unmask": "1"} if unmask else {})
     job = ExportJob.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/ledgers/jobs/{job.pk}/"
     return job
@@ -98,7 +100,7 @@ def test_the_progress_bar_polls_until_the_job_is_done(
     operator = world.a.users["township_operator"]
     client.force_login(operator)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = client.get("/ledgers/export/cases/")
+        response = client.post("/ledgers/export/cases/")
     job = ExportJob.objects.get()
     assert response.status_code == 302
     waiting = client.get(f"/ledgers/jobs/{job.pk}/", HTTP_HX_REQUEST="true").content.decode()
@@ -147,7 +149,7 @@ def test_an_unmasked_file_is_only_for_those_who_may_unmask(
     operator = world.a.users["township_operator"]
     operator.user_permissions.add(Permission.objects.get(codename="unmask_personal"))
     operator = User.objects.get(pk=operator.pk)
-    job = start(client, operator, django_capture_on_commit_callbacks)
+    job = start(client, operator, django_capture_on_commit_callbacks, unmask=True)
     job.refresh_from_db()
     assert job.unmasked
     response = client.get(f"/ledgers/jobs/{job.pk}/download/")
@@ -189,7 +191,7 @@ def test_a_job_that_lost_its_worker_is_marked_failed(
     operator = world.a.users["township_operator"]
     client.force_login(operator)
     with django_capture_on_commit_callbacks(execute=False):
-        client.get("/ledgers/export/cases/")  # queued, never run
+        client.post("/ledgers/export/cases/")  # queued, never run
     job = ExportJob.objects.get()
     exports_expire(now=timezone.now() + datetime.timedelta(days=1))
     job.refresh_from_db()
@@ -211,7 +213,7 @@ def test_the_dispute_register_goes_through_the_same_jobs(
     bulk_register(year=2026, screened=30, resolved=20, territory_codes=codes)
     client.force_login(world.county_operator)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.get("/disputes/export/?year=2026")
+        response = client.post("/disputes/export/?year=2026")
     job = ExportJob.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/ledgers/jobs/{job.pk}/"
     job.refresh_from_db()

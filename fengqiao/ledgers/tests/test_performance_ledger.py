@@ -33,11 +33,12 @@ def dataset(world: World) -> Iterator[Dataset]:
 def test_the_ranking_as_on_the_dashboard(client: Any, dataset: Dataset) -> None:
     county = dataset.world.county_operator
     client.force_login(county)
-    # Followed from the dashboard's own link, so the file holds the period on screen.
+    # Sent from the dashboard's own form, so the file holds the period on screen.
     page = client.get("/stats/" + JUNE_QUERY).content.decode()
-    link = re.search(r'href="([^"]+)" id="ranking-export"', page)
-    assert link is not None
-    response = client.get(html.unescape(link.group(1)))
+    form = re.search(r'action="([^"]+)" class="export-form" id="ranking-export"', page)
+    assert form is not None
+    assert 'name="unmask"' not in page  # figures only: nothing to unmask
+    response = client.post(html.unescape(form.group(1)))
     assert response.status_code == 200, response.content[:300]
     workbook = workbook_of(b"".join(response.streaming_content))
     rows = sheet_rows(workbook, SHEET)
@@ -61,9 +62,9 @@ def test_bad_period_is_refused_and_non_readers_are_turned_away(
     client: Any, dataset: Dataset
 ) -> None:
     client.force_login(dataset.world.county_operator)
-    response = client.get("/ledgers/export/performance/?kind=month&day=2026-02-30")
+    response = client.post("/ledgers/export/performance/?kind=month&day=2026-02-30")
     assert response.status_code == 400
     assert "2026-02-30" in response.content.decode()
     client.force_login(dataset.world.a.users["grid_worker"])
-    assert client.get("/ledgers/export/performance/" + JUNE_QUERY).status_code == 403
+    assert client.post("/ledgers/export/performance/" + JUNE_QUERY).status_code == 403
     assert not ExportJob.objects.exists()
