@@ -347,6 +347,10 @@ def act(request: StaffRequest, number: str, action: str) -> HttpResponse:
                 messages.error(request, text)
         else:
             messages.success(request, message)
+            if not Case.objects.visible_to(request.user).filter(pk=case.pk).exists():
+                # The move handed the case on out of the actor's sight (a department returning
+                # it to the center): its page would now answer 404, their workbench goes on.
+                return redirect("cases:workbench")
     else:
         _form_errors(request, form)
     return redirect(_next_url(request, reverse("cases:detail", args=[case.number])))
@@ -532,7 +536,7 @@ def report(request: StaffRequest) -> HttpResponse:
     title and what happened; the place is their grid. Sending twice gives one case."""
     user = request.user
     if user.role != Role.GRID_WORKER:
-        raise PermissionDenied
+        raise PermissionDenied(_("Reporting from the field is for grid workers."))
     form = GridReportForm(request.POST or None, request.FILES or None, user=user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -599,7 +603,7 @@ def intake(request: StaffRequest) -> HttpResponse:
     household found by search or a territory code within their scope."""
     user = request.user
     if selectors.workbench_kind(user) != "center":
-        raise PermissionDenied
+        raise PermissionDenied(_("Cases are entered by the operators of a center."))
     form = CenterIntakeForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

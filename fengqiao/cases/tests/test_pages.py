@@ -458,9 +458,12 @@ def test_return_reject_and_merge_from_the_case_page(
     case_accept(case=case, actor=operator)
     case_dispatch(case=case, actor=operator, department=police)
     signed_in(client, handler)
-    act(client, case, "return", reason="属于市场监管")
+    response = act(client, case, "return", reason="属于市场监管")
     case.refresh_from_db()
     assert (case.status, case.lead_department, case.return_count) == (CaseStatus.ACCEPTED, None, 1)
+    # The case is no longer the department's to see: back to its workbench, with the message.
+    assert response.redirect_chain[-1][0] == reverse("cases:workbench")
+    assert f"Case {case.number} returned to the center." in text_of(response)
 
     signed_in(client, operator)
     spam = submit(world, title="重复")
