@@ -100,8 +100,11 @@ def test_a_case_from_the_grid_to_the_reply(
             assert grid.viewport_size == PHONE
             # Nothing on the page is wider than the phone.
             assert grid.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-            submit_move(grid, "escalate", reason="涉及多户，需要村里协调")
+            # A pasted link or serial number has no place to break: it must not widen the page.
+            serial = "https://example.gov.cn/notice/" + "0123456789" * 8
+            submit_move(grid, "escalate", reason=f"涉及多户，需要村里协调 {serial}")
             expect(grid.locator("ol.timeline")).to_contain_text("涉及多户，需要村里协调")
+            assert grid.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
             assert case_now().holder_code == world.a.village.territory_code
 
             # The village center sends it on to the township.
