@@ -165,8 +165,8 @@ class CategoryChoiceField(forms.TypedChoiceField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(coerce=int, empty_value=None, **kwargs)
 
-    def refresh(self, empty_label: Any = "—") -> None:
-        self.choices = [("", empty_label), *selectors.category_choices()]
+    def refresh(self, empty_label: Any = "—", *, whole_groups: bool = False) -> None:
+        self.choices = [("", empty_label), *selectors.category_choices(whole_groups=whole_groups)]
 
 
 class IntakeForm(forms.Form):
@@ -400,7 +400,9 @@ class CaseFilterForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(CategoryChoiceField, self.fields["category"]).refresh(empty_label=_("Any"))
+        cast(CategoryChoiceField, self.fields["category"]).refresh(
+            empty_label=_("Any"), whole_groups=True
+        )
         department = cast(forms.ModelChoiceField, self.fields["department"])
         department.queryset = selectors.dispatch_departments(user)
         department.empty_label = _("Any")
@@ -422,7 +424,7 @@ class CaseFilterForm(forms.Form):
             if data.get(name):
                 filters[name] = data[name]
         if data.get("category"):
-            filters["category_id"] = data["category"]
+            filters["category_id__in"] = selectors.category_and_below(data["category"])
         if data.get("department"):
             filters["lead_department"] = data["department"]
         zone = timezone.get_current_timezone()

@@ -10,7 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -353,6 +354,14 @@ def place_names(codes: Iterable[str]) -> dict[str, str]:
     return names
 
 
+def department_names(ids: Iterable[int]) -> dict[int, str]:
+    """Each department's name by id (one query; names are not personal information)."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    return dict(Department.objects.filter(pk__in=wanted).values_list("pk", "name"))
+
+
 # --- The case page ----------------------------------------------------------------------------
 
 
@@ -403,9 +412,11 @@ def dispatch_departments(user: Any) -> QuerySet[Department]:
     )
 
 
-def category_choices() -> list[tuple[Any, Any]]:
+def category_choices(*, whole_groups: bool = False) -> list[tuple[Any, Any]]:
     """Active categories for a select: a top-level category with sub-categories becomes a
-    group of them; one without is an option of its own. One query (the tree is small)."""
+    group of them; one without is an option of its own. With ``whole_groups`` (a filter,
+    not a new case) each group starts with its parent, to choose all of it. One query (the
+    tree is small)."""
     rows = list(
         Category.objects.filter(is_active=True)
         .filter(Q(parent__isnull=True) | Q(parent__is_active=True))
@@ -418,9 +429,23 @@ def category_choices() -> list[tuple[Any, Any]]:
             children.setdefault(parent_id, []).append((pk, name))
     choices: list[tuple[Any, Any]] = []
     for pk, name, parent_id in rows:
-        if parent_id is None:
-            choices.append((name, children[pk]) if pk in children else (pk, name))
+        if parent_id is None and pk in children:
+            whole = [(pk, _("All of %(name)s") % {"name": name})] if whole_groups else []
+            choices.append((name, [*whole, *children[pk]]))
+        elif parent_id is None:
+            choices.append((pk, name))
     return choices
+
+
+def category_and_below(category_id: int) -> list[int]:
+    """The category and every category under it (a parent chosen in a filter means all of
+    its sub-categories). One query."""
+    path = Category.objects.filter(pk=category_id).values("path")
+    return list(
+        Category.objects.filter(
+            Q(pk=category_id) | Q(path__startswith=Concat(Subquery(path), Value("/")))
+        ).values_list("pk", flat=True)
+    )
 
 
 # --- Notifications --------------------------------------------------------------------------

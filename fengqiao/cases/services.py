@@ -1464,13 +1464,19 @@ def case_return(*, case: Case, actor: Any, reason: str, version: int | None = No
     if case.status not in (CaseStatus.DISPATCHED, CaseStatus.IN_PROGRESS):
         raise _refuse(case, _("return"))
     reason = _require_note(reason, _("the reason why the case is not yours"))
-    before, department = case.status, case.lead_department
+    before, department, returning = case.status, case.lead_department, case.lead_department_id
     case.status = CaseStatus.ACCEPTED
     case.lead_department = None
     case.sign_due_at = None
     case.signed_at = None
     case.return_count += 1
-    _save(case, "status", "lead_department", "sign_due_at", "signed_at", "return_count")
+    changed = ["status", "lead_department", "sign_due_at", "signed_at", "return_count"]
+    if case.suggested_department_id == returning:
+        # The routing rule's department says it is not theirs: offering it again as the
+        # suggestion would send the case straight back (the rule may need a look).
+        case.suggested_department = None
+        changed.append("suggested_department")
+    _save(case, *changed)
     case.co_departments.clear()
     _event(
         case, EventKind.RETURN, actor=actor, from_status=before, department=department, note=reason
@@ -1909,6 +1915,14 @@ def case_merge(*, duplicate: Case, into: Case, actor: Any) -> Case:
         actor=actor,
         from_status=into.status,
         data={"duplicate": duplicate.number, "reporters": moved},
+    )
+    # A department working on the duplicate stops there: tell it where the matter goes on.
+    _notify(
+        _department_staff(duplicate.lead_department_id),
+        duplicate,
+        EventKind.MERGED_INTO,
+        _("Case %(number)s was merged into %(into)s: it is closed, the work goes on there.")
+        % {"number": duplicate.number, "into": into.number},
     )
     return into
 

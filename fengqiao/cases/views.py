@@ -410,6 +410,9 @@ def detail(request: StaffRequest, number: str) -> HttpResponse:
     codes.update(
         str(e.data["to"]) for e in events if e.kind == EventKind.ESCALATE and e.data.get("to")
     )
+    # ... and the co-handlers each dispatch named.
+    dispatches = [e for e in events if e.kind == EventKind.DISPATCH]
+    co_handlers = {pk for e in dispatches for pk in e.data.get("co", [])}
     context = {
         "case": case,
         "events": events,
@@ -419,6 +422,7 @@ def detail(request: StaffRequest, number: str) -> HttpResponse:
         "pending_requests": pending,
         "co_departments": list(selectors.case_co_departments(case)),
         "places": selectors.place_names(codes),
+        "departments_by_id": selectors.department_names(co_handlers),
         "household_linked": case.household is not None
         and user.covers(case.household.territory_code),
         "allowed": allowed,

@@ -47,7 +47,9 @@ from fengqiao.cases.services import (
 )
 from fengqiao.cases.tests.conftest import SHANGHAI
 from fengqiao.conftest import World
+from fengqiao.org.choices import DepartmentKind
 from fengqiao.org.models import Department, User
+from fengqiao.org.services import department_create
 
 pytestmark = pytest.mark.django_db
 
@@ -345,12 +347,23 @@ def test_the_loop_through_the_pages(
     case = submit(world)
     workbench = reverse("cases:workbench")
 
+    justice = department_create(
+        name="双堰街道司法所",
+        kind=DepartmentKind.JUSTICE_OFFICE,
+        territory_code=world.a.area.territory_code,
+    )
+
     # One click from the intake queue: accepted and dispatched to the suggestion.
     signed_in(client, operator)
-    response = act(client, case, "dispatch", department=police.pk, next=workbench)
+    response = act(
+        client, case, "dispatch", department=police.pk, co_departments=[justice.pk], next=workbench
+    )
     assert response.redirect_chain[-1][0] == workbench
     assert f"Case {case.number} dispatched to 双堰街道派出所." in text_of(response)
     assert kinds(case)[-2:] == [EventKind.ACCEPT, EventKind.DISPATCH]
+    # The timeline names the co-handler as well as the lead.
+    page = text_of(client.get(reverse("cases:detail", args=[case.number])))
+    assert "→ 双堰街道派出所 · co-handled by 双堰街道司法所" in page
 
     signed_in(client, handler)
     act(client, case, "sign")
@@ -476,6 +489,11 @@ def test_return_reject_and_merge_from_the_case_page(
     duplicate.refresh_from_db()
     assert duplicate.merged_into == case and duplicate.status == CaseStatus.CLOSED
     assert CaseReporter.objects.filter(case=case).count() == 2
+    # Each timeline names the other case.
+    page = text_of(client.get(reverse("cases:detail", args=[duplicate.number])))
+    assert f'→ <a href="/cases/{case.number}/">{case.number}</a>' in page
+    page = text_of(client.get(reverse("cases:detail", args=[case.number])))
+    assert f"← {duplicate.number} · 1 reporter now follows this case" in page
 
 
 # --- Refusals: stale pages, bad input, moves not yours ------------------------------------------
@@ -672,6 +690,17 @@ def test_center_intake_refuses_a_place_outside_the_scope(
 # --- Lists ----------------------------------------------------------------------------------------
 
 
+def test_the_place_names_a_doorplate_once(world: World, client: Client, clock: Any) -> None:
+    doorplate = world.a.household.doorplate
+    case = submit(world, address=doorplate)  # the doorplate page fills the address with it
+    signed_in(client, world.a.users["township_operator"])
+    page = text_of(client.get(reverse("cases:detail", args=[case.number])))
+    assert page.count(doorplate) == 1
+    other = submit(world, address="村东头仓库")  # a different place is still shown
+    page = text_of(client.get(reverse("cases:detail", args=[other.number])))
+    assert f"{doorplate}</a> · 村东头仓库" in page
+
+
 def test_list_filters(world: World, client: Client, clock: Any, police: Department) -> None:
     operator = world.a.users["township_operator"]
     noise = submit(world, title="噪音扰民")
@@ -705,6 +734,15 @@ def test_list_filters(world: World, client: Client, clock: Any, police: Departme
     assert listed(date_from="2026-06-09") == []
     assert listed(date_to="2026-06-08") == [other_grid.title, fraud.title, noise.title]
     assert listed(status="nonsense", q="诈骗") == [fraud.title]  # a bad field is ignored
+    # ... and the list says so, with what to fix, in the part htmx swaps too.
+    fragment = client.get(
+        reverse("cases:list"),
+        {"territory": "abc"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="case-results",
+    ).content.decode()
+    assert "Not applied, fix the filter:" in fragment and "Territory" in fragment
+    assert "Not applied" not in client.get(reverse("cases:list"), {"q": "诈骗"}).content.decode()
     assert listed(queue="to_accept") == [noise.title, other_grid.title]  # the queue's order
 
     # htmx asks for the results alone.
@@ -713,6 +751,13 @@ def test_list_filters(world: World, client: Client, clock: Any, police: Departme
     )
     assert fragment.templates[0].name == "cases/_results.html"
     assert "<html" not in fragment.content.decode()
+
+    # A parent category stands for all of it (the select offers "All of …" first in a group).
+    litter = submit(world, title="垃圾乱堆", category=Category.objects.get(code="environment"))
+    security = Category.objects.get(code="public_security")
+    assert listed(category=security.pk) == [other_grid.title, fraud.title, noise.title]
+    assert litter.title in listed()
+    assert "All of 治安" in client.get(reverse("cases:list")).content.decode()
 
 
 @pytest.mark.parametrize("user_key", ["township_operator", "dept_handler"])

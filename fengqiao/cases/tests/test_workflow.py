@@ -243,6 +243,20 @@ def test_return_goes_back_to_the_dispatcher_and_counts(
     assert not Case.objects.visible_to(world.a.users["dept_handler"]).filter(pk=case.pk).exists()
 
 
+def test_a_return_by_the_suggested_department_withdraws_the_suggestion(
+    world: World, clock: Any, noise: Category, police: Department, noise_rule: RoutingRule
+) -> None:
+    operator = world.a.users["township_operator"]
+    case = submit(world, noise)
+    assert case.suggested_department == police
+    case_accept(case=case, actor=operator)
+    case_dispatch(case=case, actor=operator, department=police)
+    case_return(case=case, actor=world.a.users["dept_handler"], reason="属于镇政府职责")
+    case.refresh_from_db()
+    # The dispatch form no longer preselects the department that just sent it back.
+    assert case.suggested_department is None and case.status == CaseStatus.ACCEPTED
+
+
 def test_hard_matter_and_extensions_move_the_deadline(
     world: World, clock: Any, noise: Category, police: Department
 ) -> None:
@@ -323,6 +337,24 @@ def test_merge_moves_the_reporter(world: World, clock: Any, noise: Category) -> 
     assert sorted(first.reporters.values_list("name", flat=True)) == ["张女士", "李先生"]
     with pytest.raises(TransitionError):
         case_merge(duplicate=duplicate, into=first, actor=world.a.users["township_operator"])
+
+
+def test_merging_a_dispatched_duplicate_tells_its_department(
+    world: World, clock: Any, noise: Category, police: Department
+) -> None:
+    operator, handler = world.a.users["township_operator"], world.a.users["dept_handler"]
+    first = submit(world, noise)
+    duplicate = submit(world, noise)
+    case_accept(case=duplicate, actor=operator)
+    case_dispatch(case=duplicate, actor=operator, department=police)
+    case_sign(case=duplicate, actor=handler)
+    case_merge(duplicate=duplicate, into=first, actor=operator)
+    told = Notification.objects.get(user=handler, kind=EventKind.MERGED_INTO)
+    assert told.case == duplicate
+    assert told.message == (
+        f"Case {duplicate.number} was merged into {first.number}: it is closed, the work goes "
+        "on there."
+    )
 
 
 def test_a_stale_page_is_refused_with_the_current_state(
