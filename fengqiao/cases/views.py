@@ -333,7 +333,8 @@ def _form_errors(request: StaffRequest, form: Any) -> None:
 @require_POST
 def act(request: StaffRequest, number: str, action: str) -> HttpResponse:
     """One move on a case: parse the small form, call the one service, redirect back.
-    A refusal in the service's words is shown as a message; PermissionDenied is a 403."""
+    A refusal (the form's or the service's words) is shown as a message, on the case page
+    again with what was typed still in the move's form; PermissionDenied is a 403."""
     spec = ACTIONS.get(action)
     if spec is None:
         raise Http404
@@ -351,9 +352,14 @@ def act(request: StaffRequest, number: str, action: str) -> HttpResponse:
                 # The move handed the case on out of the actor's sight (a department returning
                 # it to the center): its page would now answer 404, their workbench goes on.
                 return redirect("cases:workbench")
+            return redirect(_next_url(request, reverse("cases:detail", args=[case.number])))
     else:
         _form_errors(request, form)
-    return redirect(_next_url(request, reverse("cases:detail", args=[case.number])))
+    if request.POST.get("next"):
+        return redirect(_next_url(request, reverse("cases:detail", args=[case.number])))
+    # Refused on the case page: show it again with the input kept (a redirect would lose
+    # the reason someone just wrote).
+    return _case_page(request, number, kept={action: request.POST}, status=400)
 
 
 @login_required
@@ -398,6 +404,17 @@ def detail(request: StaffRequest, number: str) -> HttpResponse:
     """Everything about one case — facts, reporters (phones masked), deadlines with their
     state, the timeline (who, what, when, why) — and the forms of the moves this user may
     make now."""
+    return _case_page(request, number)
+
+
+def _case_page(
+    request: StaffRequest,
+    number: str,
+    *,
+    kept: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The case page; ``kept``: a refused move's form data by move, shown again in its form."""
     user = request.user
     case = get_object_or_404(selectors.cases_for_page(user), number=number)
     requests = list(selectors.case_requests(case))
@@ -432,8 +449,9 @@ def detail(request: StaffRequest, number: str) -> HttpResponse:
         "ratings": Rating.choices,
         "ratings_by_value": dict(Rating.choices),
         "show_names": True,  # every viewer here is staff: the timeline names the person too
+        "kept": kept or {},
     }
-    return render(request, "cases/detail.html", context)
+    return render(request, "cases/detail.html", context, status=status)
 
 
 # --- Workbenches ------------------------------------------------------------------------------

@@ -513,7 +513,10 @@ def test_a_stale_page_is_refused_with_the_services_message(
         in text_of(response)
     )
     assert status_of(case) == CaseStatus.ACCEPTED
-    assert response.redirect_chain[-1][0] == reverse("cases:detail", args=[case.number])
+    # The case page again, as it is now: rejecting is no longer among its moves.
+    assert response.status_code == 400 and not response.redirect_chain
+    assert response.context["case"].status == CaseStatus.ACCEPTED
+    assert "reject" not in response.context["allowed"]
 
 
 def test_bad_input_shows_the_services_message_and_changes_nothing(
@@ -531,8 +534,12 @@ def test_bad_input_shows_the_services_message_and_changes_nothing(
     case_dispatch(case=case, actor=operator, department=police)
     case_sign(case=case, actor=handler)
     signed_in(client, handler)
-    response = act(client, case, "extension", days=31, reason="太复杂")
+    response = act(client, case, "extension", days=31, reason="太复杂，需等待司法鉴定结果")
     assert "An extension can be 1 to 30 days" in text_of(response)
+    # What was typed is still there, in the move's form, opened.
+    page = text_of(response)
+    assert ">太复杂，需等待司法鉴定结果</textarea>" in page and 'value="31"' in page
+    assert '<details class="move" open>' in page
     response = act(client, case, "extension", days="many", reason="太复杂")
     assert "Days: Enter a whole number." in text_of(response)
     response = act(client, case, "reply", text="")
