@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.models.signals import post_init
 from django.utils.translation import gettext
 
 from fengqiao.cases.choices import CaseStatus, CaseType, Channel, EventKind, ReporterKind
@@ -197,6 +198,35 @@ def test_intake_rows(world: World, clock: Any, noise: Category) -> None:
     assert event.data == {"channel": "window", "holder": world.a.area.territory_code}
     notification = Notification.objects.get(case=case)
     assert notification.user == operator and case.number in notification.message
+
+
+def test_a_new_case_is_built_as_its_model_would_build_it(
+    world: World, clock: Any, noise: Category
+) -> None:
+    """The intake fills a new case's attributes itself, unless a receiver of the init
+    signals must see it built."""
+    from fengqiao.cases.services import _sql
+
+    insert = _sql().inserts[Case]
+    values = {"title": "楼下夜间噪音", "category_id": noise.pk, "household_id": None}
+    built, made = insert.instance(values), Case(**values)
+    assert {**vars(built), "uuid": None, "_state": None} == {
+        **vars(made),
+        "uuid": None,
+        "_state": None,
+    }
+    assert (built._state.adding, built._state.db) == (True, None)
+    seen: list[Case] = []
+
+    def receiver(sender: type[Case], instance: Case, **kwargs: Any) -> None:
+        seen.append(instance)
+
+    post_init.connect(receiver, sender=Case)
+    try:
+        case, _ = submit(item(world, noise))
+    finally:
+        post_init.disconnect(receiver, sender=Case)
+    assert case in seen
 
 
 def test_numbers_follow_on_per_county_and_day(world: World, clock: Any, noise: Category) -> None:
