@@ -476,12 +476,25 @@ class _Insert:
     def _signalled(self) -> bool:
         return pre_save.has_listeners(self.model) or post_save.has_listeners(self.model)
 
-    def _values(self, obj: Model, into: list[Any], now: datetime.datetime | None = None) -> None:
+    def _values(
+        self,
+        obj: Model,
+        into: list[Any],
+        now: datetime.datetime | None = None,
+        *,
+        database: Any = None,
+        adapted: Any = None,
+    ) -> None:
         """The parameters of ``obj``'s row, as the compiler would give them. With ``now``,
-        the auto_now(_add) fields take that time (set on ``obj`` too), adapted once."""
-        database = connections[DEFAULT_DB_ALIAS]
+        the auto_now(_add) fields take that time (set on ``obj`` too), adapted once (or
+        ``adapted``, when the caller has already adapted it for another row). ``database``:
+        the connection, when the caller has it in hand (looking it up costs as much as
+        preparing a few columns)."""
+        if database is None:
+            database = connections[DEFAULT_DB_ALIAS]
         stored = obj.__dict__
-        adapted = database.ops.adapt_datetimefield_value(now) if now is not None else None
+        if now is not None and adapted is None:
+            adapted = database.ops.adapt_datetimefield_value(now)
         for field, name, read_as, built_in, plain in self.plan:
             if read_as is _READ_ATTRIBUTE:
                 value = stored[name]
@@ -529,11 +542,12 @@ class _Insert:
         obj.__dict__.update(zip(self.all_attnames, args, strict=True))
         return obj
 
-    def row(self, values: dict[str, Any], now: Any, into: list[Any]) -> None:
+    def row(self, values: dict[str, Any], now: Any, into: list[Any], database: Any = None) -> None:
         """The parameters of a row given as {attname: value} (no model instance): absent
         fields get their defaults, auto_now(_add) fields ``now`` (already adapted to the
-        database), as the compiler would give them."""
-        database = connections[DEFAULT_DB_ALIAS]
+        database), as the compiler would give them. ``database``: see ``_values``."""
+        if database is None:
+            database = connections[DEFAULT_DB_ALIAS]
         for (field, name, _read_as, built_in, plain), (fill, default) in zip(
             self.plan, self.fills, strict=True
         ):
@@ -554,30 +568,47 @@ class _Insert:
             else:
                 into.append(field.get_db_prep_save(default.get_default(), database))
 
-    def rows(self, rows: Sequence[dict[str, Any]], *, now: datetime.datetime, cursor: Any) -> None:
-        """Insert rows given as {attname: value} in one statement."""
+    def rows(
+        self,
+        rows: Sequence[dict[str, Any]],
+        *,
+        now: datetime.datetime,
+        cursor: Any,
+        adapted: Any = None,
+    ) -> None:
+        """Insert rows given as {attname: value} in one statement (``adapted``: ``now`` as
+        the database takes it, when the caller has it)."""
         if self._signalled():
             for values in rows:
                 self.model(**values).save(force_insert=True)
             return
-        adapted = connection.ops.adapt_datetimefield_value(now)
         size = self.batch_size
         with _using(cursor) as using:
+            database = using.db
+            if adapted is None:
+                adapted = database.ops.adapt_datetimefield_value(now)
             for start in range(0, len(rows), size):
                 chunk = rows[start : start + size]
                 params: list[Any] = []
                 for values in chunk:
-                    self.row(values, adapted, params)
+                    self.row(values, adapted, params, database)
                 execute_direct(using, self.statement(len(chunk)), params)
 
-    def one(self, obj: Model, *, cursor: Any = None, now: datetime.datetime | None = None) -> None:
-        """Insert ``obj`` and set its primary key (``now``: see ``_values``)."""
+    def one(
+        self,
+        obj: Model,
+        *,
+        cursor: Any = None,
+        now: datetime.datetime | None = None,
+        adapted: Any = None,
+    ) -> None:
+        """Insert ``obj`` and set its primary key (``now``, ``adapted``: see ``_values``)."""
         if self._signalled():
             obj.save(force_insert=True)
             return
         params: list[Any] = []
-        self._values(obj, params, now)
         with _using(cursor) as using:
+            self._values(obj, params, now, database=using.db, adapted=adapted)
             execute_direct(using, self.insert_one, params)
             obj.pk = using.fetchone()[0] if self.returning else using.lastrowid
         self._saved(obj)
@@ -748,17 +779,20 @@ class _OneStatement:
     ) -> list[Any]:
         county = case.territory_code[:6]
         params: list[Any] = [county, day, case.household_id, case.household_id]
+        # The connection and the time as it takes it, found once for all the rows.
+        database = connections[DEFAULT_DB_ALIAS]
+        adapted = database.ops.adapt_datetimefield_value(now)
         values: list[Any] = []
-        self.inserts[Case]._values(case, values, now)
+        self.inserts[Case]._values(case, values, now, database=database, adapted=adapted)
         values[self.number_index] = f"{county}-{day:%Y%m%d}-"
         params += values
         rows: list[Any] = []
-        self.inserts[CaseReporter].row(reporter, now, rows)
+        self.inserts[CaseReporter].row(reporter, adapted, rows, database)
         params += rows[1:]  # the case's key comes from the statement
         event_insert = self.inserts[CaseEvent]
         for event in events:
             row: list[Any] = []
-            event_insert.row(event, now, row)
+            event_insert.row(event, adapted, row, database)
             params += row[1:]
         month, accepted, tallied = tally.intake_rows(case)
         if len(tallied) != INTAKE_TALLY_ROWS:
@@ -800,7 +834,7 @@ def _take_numbers(county_code: str, day: datetime.date, count: int, *, cursor: A
             execute_direct(
                 using,
                 _sql().counter,
-                [county_code, connection.ops.adapt_datefield_value(day), count],
+                [county_code, using.db.ops.adapt_datefield_value(day), count],
             )
             row = using.fetchone()
         return int(row[0])
@@ -985,21 +1019,17 @@ def _notify_on_intake(case: Case, *, cursor: Any = None) -> None:
     """``_notify`` of the center operators (or the department staff) of a new case, as one
     INSERT … SELECT: the recipients are read and the rows written by one statement."""
     kind, message = _intake_message(case)
-    params: list[Any] = [
-        case.pk,
-        kind,
-        message[:300],
-        connection.ops.adapt_datetimefield_value(timezone.now()),
-    ]
+    whom: list[Any]
     if case.status == CaseStatus.DISPATCHED:
         sql = _sql().notify_department
-        params += [case.lead_department_id, Role.DEPARTMENT_HANDLER, Role.DEPARTMENT_LEADER]
+        whom = [case.lead_department_id, Role.DEPARTMENT_HANDLER, Role.DEPARTMENT_LEADER]
     else:
         sql = _sql().notify_center
         code = case.holder_code
-        params += [code, Role.GRID_WORKER if len(code) == 15 else Role.CENTER_OPERATOR]
+        whom = [code, Role.GRID_WORKER if len(code) == 15 else Role.CENTER_OPERATOR]
     with _using(cursor) as using:
-        execute_direct(using, sql, params)
+        created_at = using.db.ops.adapt_datetimefield_value(timezone.now())
+        execute_direct(using, sql, [case.pk, kind, message[:300], created_at, *whom])
 
 
 def case_submit(
@@ -1105,10 +1135,13 @@ def _submit(item: CaseInput, *, actor: Any, cursor: Any) -> tuple[Case, bool]:
     county, day = case.territory_code[:6], timezone.localdate(now)
     case.number = _number(county, day, _take_numbers(county, day, 1, cursor=cursor))
     statements = _sql()
+    # The case, its reporter and its events are all created at ``now``: adapted once for the
+    # three rows.
+    adapted = cursor.db.ops.adapt_datetimefield_value(now)
     if key:
         try:
             with transaction.atomic():
-                statements.inserts[Case].one(case, cursor=cursor, now=now)
+                statements.inserts[Case].one(case, cursor=cursor, now=now, adapted=adapted)
         except IntegrityError:
             existing = _case_with_key(key, cursor=cursor)
             if existing is not None:
@@ -1118,17 +1151,18 @@ def _submit(item: CaseInput, *, actor: Any, cursor: Any) -> tuple[Case, bool]:
     else:
         # Without a key no conflict is expected (number and uuid are unique by making), so
         # no savepoint: an error rolls back the whole intake.
-        statements.inserts[Case].one(case, cursor=cursor, now=now)
+        statements.inserts[Case].one(case, cursor=cursor, now=now, adapted=adapted)
     statements.inserts[CaseReporter].rows(
         [_reporter_row(case, item.reporter or ReporterInput(), item.household_id)],
         now=now,
         cursor=cursor,
+        adapted=adapted,
     )
     statements.inserts[CaseEvent].rows(
-        _intake_events(case, routed, actor=actor), now=now, cursor=cursor
+        _intake_events(case, routed, actor=actor), now=now, cursor=cursor, adapted=adapted
     )
     _notify_on_intake(case, cursor=cursor)
-    tally.record_new([case])
+    tally.record_new([case], cursor=cursor)
     return case, True
 
 

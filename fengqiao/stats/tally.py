@@ -27,6 +27,7 @@ import functools
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -232,12 +233,19 @@ def record_return(case: Case, department_id: int) -> None:
     append({(*key, str(department_id)): _one("returns")})
 
 
-def record_new(cases: Iterable[Case]) -> None:
-    """Cases just received (their rows are written in this transaction)."""
-    changes: dict[Key, list[int]] = {}
-    for case in cases:
-        _add(changes, contribution(case))
-    append(_nonzero(changes))
+def record_new(cases: Sequence[Case], *, cursor: Any = None) -> None:
+    """Cases just received (their rows are written in this transaction); ``cursor``: the
+    intake's own, when it has one."""
+    if len(cases) == 1:
+        # One case (a single intake): its contribution is already what the sum would be,
+        # without adding it up counter by counter.
+        changes = {key: vector for key, vector in contribution(cases[0]).items() if any(vector)}
+    else:
+        sums: dict[Key, list[int]] = {}
+        for case in cases:
+            _add(sums, contribution(case))
+        changes = _nonzero(sums)
+    _insert(CaseTallyDelta, changes, cursor=cursor)
 
 
 def intake_rows(case: Case) -> tuple[datetime.date, int, list[tuple[str, str, str]]]:
@@ -291,19 +299,21 @@ def append(changes: dict[Key, Vector]) -> None:
     _insert(CaseTallyDelta, changes)
 
 
-def _insert(model: type[CaseTally | CaseTallyDelta], rows: dict[Key, Vector]) -> None:
+def _insert(
+    model: type[CaseTally | CaseTallyDelta], rows: dict[Key, Vector], *, cursor: Any = None
+) -> None:
     if not rows:
         return
-    adapt = connection.ops.adapt_datefield_value
     items = list(rows.items())
     table = model._meta.db_table
-    with connection.cursor() as cursor:
+    with nullcontext(cursor) if cursor is not None else connection.cursor() as using:
+        adapt = using.db.ops.adapt_datefield_value
         for start in range(0, len(items), _ROWS_PER_STATEMENT):
             chunk = items[start : start + _ROWS_PER_STATEMENT]
             params: list[Any] = []
             for (month, area, dimension, key), vector in chunk:
                 params += [adapt(month), area, dimension, key, *vector]
-            execute_direct(cursor, _insert_sql(table, len(chunk)), params)
+            execute_direct(using, _insert_sql(table, len(chunk)), params)
 
 
 # ---------------------------------------------------------------------------------------
