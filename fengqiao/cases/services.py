@@ -341,10 +341,11 @@ class _IntakeSql:
             _column(Notification, name)
             for name in ("user", "case", "kind", "message", "created_at")
         )
+        # Everyone concerned but the one who entered the case (they know; 0: no account).
         recipients = (
             f"INSERT INTO {quote(notification.db_table)} ({columns}) "  # noqa: S608
             f"SELECT {quote(user.pk.column)}, %s, %s, %s, %s FROM {quote(user.db_table)} "
-            f"WHERE {_column(User, 'is_active')} AND "
+            f"WHERE {_column(User, 'is_active')} AND {quote(user.pk.column)} <> %s AND "
         )
         role = _column(User, "role")
         # _center_operators(holder): the grid's workers or the center's operators.
@@ -717,7 +718,8 @@ class _OneStatement:
             f"SELECT u.{quote(user.pk.column)}, new_case.{quote(Case._meta.pk.column)}, "
             "%s, left(replace(%s, %s, new_case.number), 300), %s::timestamptz "
             f"FROM new_case, {quote(user.db_table)} u "
-            f"WHERE u.{_column(User, 'is_active')} AND "
+            f"WHERE u.{_column(User, 'is_active')} AND u.{quote(user.pk.column)} <> %s::bigint "
+            "AND "
         )
         role = f"u.{_column(User, 'role')}"
         self.notify = {
@@ -803,7 +805,7 @@ class _OneStatement:
         for row_key in tallied:
             params += row_key
         kind, message = _intake_message(case, number=_NUMBER_MARK)
-        params += [kind.value, message, _NUMBER_MARK, now]
+        params += [kind.value, message, _NUMBER_MARK, now, case.created_by_id or 0]
         if case.status == CaseStatus.DISPATCHED:
             params += [case.lead_department_id, Role.DEPARTMENT_HANDLER, Role.DEPARTMENT_LEADER]
         else:
@@ -1029,7 +1031,8 @@ def _notify_on_intake(case: Case, *, cursor: Any = None) -> None:
         whom = [code, Role.GRID_WORKER if len(code) == 15 else Role.CENTER_OPERATOR]
     with _using(cursor) as using:
         created_at = using.db.ops.adapt_datetimefield_value(timezone.now())
-        execute_direct(using, sql, [case.pk, kind, message[:300], created_at, *whom])
+        author = case.created_by_id or 0  # not told of their own case
+        execute_direct(using, sql, [case.pk, kind, message[:300], created_at, author, *whom])
 
 
 def case_submit(
@@ -1301,6 +1304,7 @@ def _notify_batch(cases: list[Case]) -> None:
         rows += [
             Notification(user_id=pk, case=case, kind=kind, message=message[:300])
             for pk in recipients.get(whom, [])
+            if pk != case.created_by_id  # not told of their own case
         ]
     Notification.objects.bulk_create(rows)
 

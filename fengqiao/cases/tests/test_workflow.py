@@ -21,6 +21,7 @@ from fengqiao.cases.choices import (
 from fengqiao.cases.deadlines import deadline_state
 from fengqiao.cases.models import Case, Category, Notification, RoutingRule, SupervisionNotice
 from fengqiao.cases.services import (
+    CaseInput,
     ReporterInput,
     StaleCaseError,
     TransitionError,
@@ -40,11 +41,14 @@ from fengqiao.cases.services import (
     case_review_reply,
     case_sign,
     case_submit,
+    case_submit_many,
     case_supervise,
 )
 from fengqiao.cases.tests.conftest import SHANGHAI
-from fengqiao.conftest import World
+from fengqiao.conftest import PASSWORD, World
+from fengqiao.org.choices import Role
 from fengqiao.org.models import Department
+from fengqiao.org.services import staff_create
 
 pytestmark = pytest.mark.django_db
 
@@ -355,6 +359,39 @@ def test_merging_a_dispatched_duplicate_tells_its_department(
         f"Case {duplicate.number} was merged into {first.number}: it is closed, the work goes "
         "on there."
     )
+
+
+def test_whoever_enters_a_case_is_not_notified_of_it(world: World, clock: Any) -> None:
+    reporter = world.a.users["grid_worker"]
+    colleague = staff_create(
+        username="grid_a2",
+        password=PASSWORD,
+        full_name="第一网格网格员二",
+        role=Role.GRID_WORKER,
+        scope_code=reporter.scope_code,
+    )
+    hazard = Category.objects.get(code="road")
+    single = submit(
+        world,
+        hazard,
+        channel=Channel.GRID_WORKER,
+        actor=reporter,
+        household_id=None,
+        territory_code=world.a.grid.code,
+    )
+    item = CaseInput(
+        case_type=CaseType.HAZARD,
+        category=hazard,
+        channel=Channel.GRID_WORKER,
+        title="桥头护栏损坏",
+        description="桥头护栏断了两段。",
+        territory_code=world.a.grid.code,
+    )
+    ((batched, _created),) = case_submit_many(items=[item], actor=reporter)
+    for case in (single, batched):
+        assert case.holder_code == world.a.grid.code  # the grid's own queue
+        told = set(Notification.objects.filter(case=case).values_list("user", flat=True))
+        assert told == {colleague.pk}
 
 
 def test_a_stale_page_is_refused_with_the_current_state(
