@@ -247,6 +247,18 @@ def world(db: Any) -> World:
     return World(county=county, a=a, b=b, admin=admin, county_operator=county_operator)
 
 
+def colleague(user: User, username: str) -> User:
+    """A second person in the same seat: the same role, scope and department."""
+    return staff_create(
+        username=username,
+        password=PASSWORD,
+        full_name=f"{user.full_name}二",
+        role=Role(user.role),
+        scope_code=user.scope_code,
+        department=user.department,
+    )
+
+
 @pytest.fixture
 def department(world: World) -> Department:
     return Department.objects.get(name="双堰街道派出所")

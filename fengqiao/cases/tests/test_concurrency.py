@@ -23,10 +23,8 @@ from fengqiao.cases.services import (
     case_sign,
     case_submit,
 )
-from fengqiao.conftest import PASSWORD, World, at_once
-from fengqiao.org.choices import Role
-from fengqiao.org.models import Department, User
-from fengqiao.org.services import staff_create
+from fengqiao.conftest import World, at_once, colleague
+from fengqiao.org.models import Department
 
 pytestmark = [
     pytest.mark.skipif(
@@ -59,18 +57,6 @@ def submit(world: World, category: Category, title: str = "楼下夜间噪音") 
     )
     assert created
     return case
-
-
-def colleague(user: User, username: str) -> User:
-    """A second person in the same seat: the same role, scope and department."""
-    return staff_create(
-        username=username,
-        password=PASSWORD,
-        full_name=f"{user.full_name}二",
-        role=Role(user.role),
-        scope_code=user.scope_code,
-        department=user.department,
-    )
 
 
 def test_two_operators_deciding_one_case_at_once_one_wins(world: World, noise: Category) -> None:

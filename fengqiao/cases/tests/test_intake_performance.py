@@ -31,7 +31,7 @@ from fengqiao.cases.services import (
     case_submit,
     case_submit_many,
 )
-from fengqiao.conftest import PASSWORD, World
+from fengqiao.conftest import PASSWORD, World, colleague
 from fengqiao.core.privacy import lookup_digest
 from fengqiao.org.choices import Role
 from fengqiao.org.models import Department
@@ -181,13 +181,7 @@ def test_direct_intake_leaves_what_accept_and_dispatch_would(
 
 def test_intake_rows(world: World, clock: Any, noise: Category) -> None:
     operator = world.a.users["township_operator"]
-    colleague = staff_create(
-        username="township_a2",
-        password=PASSWORD,
-        full_name="双堰街道综治中心二",
-        role=Role.CENTER_OPERATOR,
-        scope_code=operator.scope_code,
-    )
+    other = colleague(operator, "township_a2")
     case, _ = submit(item(world, noise, channel=Channel.WINDOW), actor=operator)
     case.refresh_from_db()
     assert (case.status, case.version, case.created_by) == (CaseStatus.SUBMITTED, 1, operator)
@@ -205,7 +199,7 @@ def test_intake_rows(world: World, clock: Any, noise: Category) -> None:
     assert event.data == {"channel": "window", "holder": world.a.area.territory_code}
     # The center's other operators are told; the one who entered it is not.
     notification = Notification.objects.get(case=case)
-    assert notification.user == colleague and case.number in notification.message
+    assert notification.user == other and case.number in notification.message
 
 
 def test_a_new_case_is_built_as_its_model_would_build_it(

@@ -45,7 +45,7 @@ from fengqiao.cases.services import (
     case_supervise,
 )
 from fengqiao.cases.tests.conftest import SHANGHAI
-from fengqiao.conftest import PASSWORD, World
+from fengqiao.conftest import World, colleague
 from fengqiao.org.choices import Role
 from fengqiao.org.models import Department
 from fengqiao.org.services import staff_create
@@ -363,13 +363,7 @@ def test_merging_a_dispatched_duplicate_tells_its_department(
 
 def test_whoever_enters_a_case_is_not_notified_of_it(world: World, clock: Any) -> None:
     reporter = world.a.users["grid_worker"]
-    colleague = staff_create(
-        username="grid_a2",
-        password=PASSWORD,
-        full_name="第一网格网格员二",
-        role=Role.GRID_WORKER,
-        scope_code=reporter.scope_code,
-    )
+    other = colleague(reporter, "grid_a2")
     hazard = Category.objects.get(code="road")
     single = submit(
         world,
@@ -391,7 +385,7 @@ def test_whoever_enters_a_case_is_not_notified_of_it(world: World, clock: Any) -
     for case in (single, batched):
         assert case.holder_code == world.a.grid.code  # the grid's own queue
         told = set(Notification.objects.filter(case=case).values_list("user", flat=True))
-        assert told == {colleague.pk}
+        assert told == {other.pk}
 
 
 def test_a_stale_page_is_refused_with_the_current_state(
@@ -435,8 +429,6 @@ def test_a_grid_worker_cannot_accept_or_reject_their_own_report(
 def test_an_administrators_scope_limits_what_they_may_do(
     world: World, clock: Any, noise: Category
 ) -> None:
-    from fengqiao.org.choices import Role
-    from fengqiao.org.services import staff_create
 
     township_admin = staff_create(
         username="admin_a",
