@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.forms import Form
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -370,7 +371,9 @@ def _form_errors(request: StaffRequest, form: Any) -> None:
 @login_required
 @require_POST
 def act(request: StaffRequest, number: str, action: str) -> HttpResponse:
-    """One move on a dispute: parse the small form, call the one service, redirect back."""
+    """One move on a dispute: parse the small form, call the one service, redirect back.
+    Refused (the form's or the service's words, shown as messages), a move whose form the
+    page renders from a Django form shows the page again with what was typed still in it."""
     spec = ACTIONS.get(action)
     if spec is None:
         raise Http404
@@ -384,9 +387,27 @@ def act(request: StaffRequest, number: str, action: str) -> HttpResponse:
                 messages.error(request, text)
         else:
             messages.success(request, message)
+            return redirect(reverse("disputes:detail", args=[dispute.number]) + f"#{action}")
     else:
         _form_errors(request, form)
+    if action in KEPT_FORMS:
+        return _dispute_page(request, number, kept=(action, form), status=400)
     return redirect(reverse("disputes:detail", args=[dispute.number]) + f"#{action}")
+
+
+# The moves whose forms the page renders from a Django form (its context name): refused,
+# the bound form takes its place, so a long record or agreement text is not lost.
+KEPT_FORMS = {
+    "assign": "assign_form",
+    "session": "session_form",
+    "outcome": "outcome_form",
+    "agreement": "agreement_form",
+    "follow_up": "follow_up_form",
+    "confirmation_apply": "apply_form",
+    "confirmation_decide": "decide_form",
+    "risk": "risk_form",
+    "party": "party_form",
+}
 
 
 # --- The register -----------------------------------------------------------------------------
@@ -573,6 +594,18 @@ def detail(request: StaffRequest, number: str) -> HttpResponse:
     """Everything about one dispute — the record, parties (identities masked), risk,
     deadline, sessions, outcome, agreement with its copies, visits, confirmation — the
     timeline, and the forms of the moves this user may make now."""
+    return _dispute_page(request, number)
+
+
+def _dispute_page(
+    request: StaffRequest,
+    number: str,
+    *,
+    kept: tuple[str, Form] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The dispute page; ``kept``: a refused move and its bound form, shown again in place
+    of the empty one (opened, and with the version the page now shows)."""
     user = request.user
     dispute = get_object_or_404(selectors.dispute_for_page(user), number=number)
     agreement = selectors.agreement_of(dispute)
@@ -645,7 +678,16 @@ def detail(request: StaffRequest, number: str) -> HttpResponse:
                 "decided_on": today,
             },
         )
-    return render(request, "disputes/detail.html", context)
+    if kept is not None:
+        action, form = kept
+        if "version" in form.data:
+            # Sent again, the form must carry the version the page now shows.
+            posted = cast(QueryDict, form.data).copy()
+            posted["version"] = str(dispute.version)
+            form.data = posted
+        context[KEPT_FORMS[action]] = form
+        context["open_move"] = action
+    return render(request, "disputes/detail.html", context, status=status)
 
 
 @never_cache

@@ -252,12 +252,17 @@ def test_moves_through_the_page(world: World, client: Any, mediation: Mediation)
             "held_on": "2026-05-01",
             "place": "调解室",
             "participants": "双方",
-            "record": "调解",
+            "record": "调解员听取双方陈述，双方同意晚十点后不再外放音乐。",
         },
         follow=True,
     )
     assert "before the dispute occurred" in response.content.decode()
     assert not dispute.sessions.exists()
+    # ... shown again with the written record still in the session form, opened.
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "调解员听取双方陈述，双方同意晚十点后不再外放音乐。</textarea>" in page
+    assert '<details class="move" id="session" open' in page
     # A stale page: refused.
     response = client.post(
         f"/disputes/{dispute.number}/risk/",
