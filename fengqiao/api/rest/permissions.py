@@ -31,10 +31,11 @@ class PublicResource(BasePermission):
         return True
 
 
-class ListsRoster(IsStaffAccount):
+class ListsRoster(BasePermission):
     """Reading the roster page by page is an export of it: listing households or persons
     needs the roster-export permission, as the roster workbook does (``roster_export``). One
-    household or person by its id stays open to the scoped staff who may see it."""
+    household or person by its id stays open to the scoped staff who may see it. Used after
+    ``IsStaffAccount``, whose message a caller without an account gets first."""
 
     message = _(
         "Listing households or persons is an export of the roster: it needs the permission "
@@ -42,6 +43,4 @@ class ListsRoster(IsStaffAccount):
     )
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        if not super().has_permission(request, view):
-            return False
         return getattr(view, "action", None) != "list" or request.user.has_perm("org.export_roster")

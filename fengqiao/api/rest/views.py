@@ -38,7 +38,7 @@ from fengqiao.api.rest.filters import (
     PersonFilter,
 )
 from fengqiao.api.rest.pagination import CreatedCursorPagination, IdCursorPagination
-from fengqiao.api.rest.permissions import ListsRoster, PublicResource
+from fengqiao.api.rest.permissions import IsStaffAccount, ListsRoster, PublicResource
 from fengqiao.audit.choices import AuditAction
 from fengqiao.audit.services import audit_record
 from fengqiao.bulletins.models import Bulletin
@@ -121,7 +121,7 @@ class _RosterList:
     """Each page of a roster list is an export: audited with what was asked and how many
     rows went out (the values stay masked; unmasking is for a person on a page)."""
 
-    permission_classes: Sequence[_PermissionClass] = [ListsRoster]
+    permission_classes: Sequence[_PermissionClass] = [IsStaffAccount, ListsRoster]
     roster_resource = ""
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -88,6 +88,10 @@ def test_key_without_account_reaches_only_public_resources(world: World) -> None
     assert client.get("/api/v1/categories/").status_code == 200
     response = client.get("/api/v1/cases/")
     assert response.status_code == 403 and response["Content-Type"] == PROBLEM
+    # The roster lists say the same first: no account, not a missing permission.
+    for resource in ("persons", "households"):
+        response = client.get(f"/api/v1/{resource}/")
+        assert response.status_code == 403 and "needs a staff account" in response.json()["detail"]
 
 
 def test_revoked_key_stops_at_once(world: World) -> None:
