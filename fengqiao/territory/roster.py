@@ -2001,18 +2001,27 @@ def roster_template_write(*, actor: User, destination: str | Path | IO[bytes]) -
     workbook.save(destination)
 
 
-def roster_export(*, actor: User, territory_code: str, destination: str | Path | IO[bytes]) -> int:
+def roster_export(
+    *,
+    actor: User,
+    territory_code: str,
+    destination: str | Path | IO[bytes],
+    unmask: bool = False,
+) -> int:
     """Write the roster of a territory (the template's layout) and return the persons written.
 
-    Rows come through ``visible_to``; ID numbers and phones are masked unless the actor may
-    unmask, and special-population tags are left out unless the actor may see them. Every
-    export is audited, saying whether it held full values.
+    Rows come through ``visible_to``; ID numbers and phones are masked unless ``unmask`` is
+    asked for (never the default: the full values are for a roster to correct and import
+    again) by an actor who may unmask, and special-population tags are left out unless the
+    actor may see them. Every export is audited, saying whether it held full values.
     """
     if not actor.has_perm("org.export_roster"):
         raise PermissionDenied(_("You may not export household rosters."))
+    if unmask and not actor.has_perm("org.unmask_personal"):
+        raise PermissionDenied(_("You may not export full ID numbers and phone numbers."))
     if not territory_in_scope(actor=actor, territory_code=territory_code):
         raise TerritoryNotFound(territory_code)
-    unmasked = actor.has_perm("org.unmask_personal")
+    unmasked = unmask
     with_sensitive = actor.has_perm("org.view_sensitive_tags")
     tag_names = PersonTag.objects.order_by("name")
     if not with_sensitive:

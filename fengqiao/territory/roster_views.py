@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fengqiao.territory.models import RosterImport
 from fengqiao.territory.roster import (
@@ -102,22 +102,25 @@ def roster_template(request: HttpRequest) -> FileResponse:
 
 
 @login_required
-@require_GET
+@require_POST
 def roster_export_download(request: HttpRequest) -> FileResponse:
-    """The roster of ?territory=<code> (default: the user's whole scope) as .xlsx.
+    """The roster of the posted territory code (default: the user's whole scope) as .xlsx,
+    with full ID numbers and phones only when the form's box asks for them. A form, not a
+    link: an export is audited and may hold full values.
 
     The workbook is written to a temporary file and streamed from it in chunks, so a large
     export never sits in memory; the file disappears when the response is closed.
     """
     user = _staff(request)
     if not user.has_perm("org.export_roster"):
-        raise PermissionDenied
-    code = request.GET.get("territory", "").strip()
+        raise PermissionDenied(_("You may not export household rosters."))
+    code = request.POST.get("territory", "").strip()
     if not code:
         code = user.territory_prefix() or ""
+    unmask = request.POST.get("unmask") == "1"
     spool = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
     try:
-        roster_export(actor=user, territory_code=code, destination=spool)
+        roster_export(actor=user, territory_code=code, destination=spool, unmask=unmask)
     except TerritoryNotFound as missing:
         spool.close()
         raise Http404 from missing

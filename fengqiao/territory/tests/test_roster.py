@@ -471,8 +471,13 @@ def test_an_unmasked_export_imports_again_unchanged(world: World, tmp_path: Path
     assert import_rows(actor, family(world)).ok
     output = tmp_path / "out.xlsx"
 
+    # Allowed to unmask, but full values only when asked for.
+    roster_export(actor=actor, territory_code=world.a.area.territory_code, destination=output)
+    masked = {row[roster.ID_NUMBER] for row in read_back(output)}
+    assert Person.objects.get(pk=world.a.person.pk).id_number.reveal() not in masked
+
     count = roster_export(
-        actor=actor, territory_code=world.a.area.territory_code, destination=output
+        actor=actor, territory_code=world.a.area.territory_code, destination=output, unmask=True
     )
 
     assert count == Person.objects.visible_to(actor).count() == 6
@@ -480,7 +485,7 @@ def test_an_unmasked_export_imports_again_unchanged(world: World, tmp_path: Path
     numbers = {row[roster.ID_NUMBER] for row in rows}
     assert Person.objects.get(pk=world.a.person.pk).id_number.reveal() in numbers
     assert any(row[roster.TAGS] == "党员、退役军人" for row in rows)
-    entry = AuditEntry.objects.get(action=AuditAction.EXPORT)
+    entry = AuditEntry.objects.filter(action=AuditAction.EXPORT).latest("id")
     assert entry.detail["unmasked"] is True and entry.detail["persons"] == 6
 
     again = roster_import(source=output, actor=actor)
@@ -619,7 +624,7 @@ def test_pages_need_the_permissions(world: World, client: Client) -> None:
     signed_in(client, world.a.users["township_operator"])
     assert client.get(reverse("roster:import")).status_code == 403
     assert client.get(reverse("roster:template")).status_code == 403
-    assert client.get(reverse("roster:export")).status_code == 403
+    assert client.post(reverse("roster:export")).status_code == 403
 
 
 @pytest.mark.django_db
@@ -646,15 +651,25 @@ def test_export_page_streams_the_users_area_and_hides_the_rest(
     world: World, client: Client
 ) -> None:
     signed_in(client, operator(world, EXPORT))
-    response = client.get(reverse("roster:export"))
+    # The home page offers it as a form (POST, with its token), with no box for full values.
+    home = client.get("/").content.decode()
+    assert f'action="{reverse("roster:export")}?" class="export-form"' in home
+    assert 'name="unmask"' not in home
+    response = client.post(reverse("roster:export"))
     assert response.status_code == 200
     rows = read_back(b"".join(response.streaming_content))  # type: ignore[arg-type]
     assert {row[roster.GRID] for row in rows} == {world.a.grid.code, world.a.other_grid.code}
     assert (
-        client.get(reverse("roster:export"), {"territory": world.b.area.territory_code}).status_code
+        client.post(
+            reverse("roster:export"), {"territory": world.b.area.territory_code}
+        ).status_code
         == 404
     )
-    assert client.get(reverse("roster:export"), {"territory": world.a.grid.code}).status_code == 200
+    grid = client.post(reverse("roster:export"), {"territory": world.a.grid.code})
+    assert grid.status_code == 200
+    # Not a link; and full values need the permission.
+    assert client.get(reverse("roster:export")).status_code == 405
+    assert client.post(reverse("roster:export"), {"unmask": "1"}).status_code == 403
 
 
 # --- Commands -------------------------------------------------------------------------------
@@ -671,8 +686,11 @@ def test_the_commands_import_and_export(world: World, tmp_path: Path) -> None:
     assert "checking: 4" in text and "writing: 4/4 rows" in text and "4 created" in text
 
     exported = tmp_path / "out.xlsx"
-    call_command("export_roster", str(exported), user=actor.username, stdout=io.StringIO())
-    assert len(read_back(exported)) == 6
+    call_command(
+        "export_roster", str(exported), user=actor.username, unmask=True, stdout=io.StringIO()
+    )
+    rows = read_back(exported)
+    assert len(rows) == 6 and "*" not in str(rows[0][roster.ID_NUMBER])
 
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(workbook_bytes([person_row(world, RELATION="子")]))

@@ -1,4 +1,4 @@
-"""``manage.py export_roster --user USERNAME [--territory CODE] OUTPUT.xlsx``."""
+"""``manage.py export_roster --user USERNAME [--territory CODE] [--unmask] OUTPUT.xlsx``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from fengqiao.territory.roster import TerritoryNotFound, roster_export
 class Command(BaseCommand):
     help = (
         "Export the household roster of a territory as .xlsx, with the import template's "
-        "layout; masked unless the user may unmask (audited)."
+        "layout; masked unless --unmask is given by a user who may unmask (audited)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -22,6 +22,12 @@ class Command(BaseCommand):
         parser.add_argument("--user", required=True, help="username whose scope applies")
         parser.add_argument(
             "--territory", default=None, help="territory code (default: the user's scope)"
+        )
+        parser.add_argument(
+            "--unmask",
+            action="store_true",
+            help="full ID numbers and phones (to correct and import again; the user must be "
+            "allowed to unmask)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -33,7 +39,12 @@ class Command(BaseCommand):
         if code is None:
             code = user.territory_prefix() or ""
         try:
-            count = roster_export(actor=user, territory_code=code, destination=options["output"])
+            count = roster_export(
+                actor=user,
+                territory_code=code,
+                destination=options["output"],
+                unmask=options["unmask"],
+            )
         except PermissionDenied as error:
             raise CommandError(str(error) or "permission denied") from error
         except TerritoryNotFound as error:
