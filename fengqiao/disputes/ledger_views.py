@@ -16,14 +16,14 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from fengqiao.audit.choices import AuditAction
 from fengqiao.audit.services import audit_record
 from fengqiao.disputes.agreements import AgreementIncomplete, agreement_pdf_write
 from fengqiao.disputes.models import Dispute, MediationAgreement
 from fengqiao.ledgers.choices import LedgerKind
-from fengqiao.ledgers.views import export_response
+from fengqiao.ledgers.views import back_to_the_page, export_response
 from fengqiao.org.models import User
 
 
@@ -32,13 +32,15 @@ def _staff(request: HttpRequest) -> User:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 @never_cache
 def register_export(request: HttpRequest) -> HttpResponseBase:
     """The register as .xlsx, with the register page's filters (its query string; the form
     is POSTed, see ``ledgers.views.export_response``): the file
     itself when it is small, else the progress page of a background export
     (``fengqiao.ledgers``, which also writes the audit log)."""
+    if request.method == "GET":
+        return back_to_the_page(request, LedgerKind.DISPUTES)
     return export_response(request, LedgerKind.DISPUTES)
 
 

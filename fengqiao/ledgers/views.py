@@ -8,15 +8,17 @@ import tempfile
 from typing import Any, cast
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from fengqiao.ledgers import selectors, services
 from fengqiao.ledgers.choices import LedgerKind
@@ -76,12 +78,31 @@ def export_response(request: HttpRequest, kind: str) -> HttpResponseBase:
     )
 
 
+# Where each ledger is asked for: a GET of an export address (a login that expired while the
+# page was open sends the user back to it by GET) goes there, with the same filters.
+LEDGER_PAGES: dict[str, str] = {
+    LedgerKind.CASES: "cases:list",
+    LedgerKind.DISPUTES: "disputes:list",
+    LedgerKind.PERFORMANCE: "stats:dashboard",
+}
+
+
+def back_to_the_page(request: HttpRequest, kind: str) -> HttpResponse:
+    """An export address opened by GET: nothing is exported; the ledger's page with the same
+    filters, and a word on how to export from it."""
+    messages.info(request, _("Nothing was exported yet: press the export button to export."))
+    query = request.GET.urlencode()
+    return redirect(reverse(LEDGER_PAGES[kind]) + (f"?{query}" if query else ""))
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 @never_cache
 def export(request: HttpRequest, kind: str) -> HttpResponseBase:
     if kind not in LedgerKind.values:
         raise Http404
+    if request.method == "GET":
+        return back_to_the_page(request, kind)
     return export_response(request, kind)
 
 

@@ -153,8 +153,13 @@ def test_a_filter_that_cannot_be_read_is_refused_without_a_job(
         text = response.content.decode()
         assert "筛选条件" in text or "filter" in text.lower()
     assert "状态" in client.post("/ledgers/export/cases/?status=bogus").content.decode()
-    # A link cannot start an export: it is a form's POST (with its CSRF token).
-    assert client.get("/ledgers/export/cases/").status_code == 405
+    # A link cannot start an export: it is a form's POST (with its CSRF token). A GET (a login
+    # that expired while the list was open comes back by GET) leads back to the list.
+    back = client.get("/ledgers/export/cases/?case_type=help", follow=True)
+    assert back.redirect_chain == [("/cases/all/?case_type=help", 302)]
+    assert "尚未导出：请点击导出按钮。" in back.content.decode()
+    back = client.get("/disputes/export/?year=2026")
+    assert back.status_code == 302 and back["Location"] == "/disputes/?year=2026"
     assert not ExportJob.objects.exists()
     assert not AuditEntry.objects.filter(action=AuditAction.EXPORT).exists()
 
