@@ -194,6 +194,17 @@ def _queries_per_path(world: Any, tag: str) -> dict[str, int]:
     return counts
 
 
+def _rates(count: int, wall: float, cpu: float) -> dict[str, Any]:
+    """The figures of ``count`` cases taking ``wall`` seconds and ``cpu`` of process time."""
+    return {
+        "cases": count,
+        "seconds": round(wall, 2),
+        "cases_per_second": round(count / wall),
+        "process_cpu_seconds": round(cpu, 2),
+        "cases_per_cpu_second": round(count / cpu) if cpu else None,
+    }
+
+
 def _timed(call: Any) -> tuple[float, float]:
     wall, cpu = time.perf_counter(), time.process_time()
     call()
@@ -231,11 +242,7 @@ def _submit_each(inputs: list[dict[str, Any]]) -> dict[str, Any]:
         wall, cpu = _timed(lambda: [case_submit(**values) for values in inputs])
     count = len(inputs)
     return {
-        "cases": count,
-        "seconds": round(wall, 2),
-        "cases_per_second": round(count / wall),
-        "process_cpu_seconds": round(cpu, 2),
-        "cases_per_cpu_second": round(count / cpu) if cpu else None,
+        **_rates(count, wall, cpu),
         "commit_ms_per_case": round(commits.seconds / count * 1000, 2),
     }
 
@@ -275,16 +282,8 @@ def _submit_threaded(inputs: list[dict[str, Any]], threads: int) -> dict[str, An
     wall, cpu = _timed(wait)
     if errors:
         raise errors[0]
-    count = len(inputs)
-    return {
-        "threads": threads,
-        "cases": count,
-        "seconds": round(wall, 2),
-        "cases_per_second": round(count / wall),
-        "process_cpu_seconds": round(cpu, 2),
-        "cases_per_cpu_second": round(count / cpu) if cpu else None,
-        "cores_used": round(cpu / wall, 2),
-    }
+    cores = round(cpu / wall, 2)
+    return {"threads": threads, **_rates(len(inputs), wall, cpu), "cores_used": cores}
 
 
 def run(
@@ -349,14 +348,7 @@ def run(
             case_submit_many(items=items[start : start + BATCH], actor=None)
 
     wall, cpu = _timed(submit_batches)
-    figures["batch"] = {
-        "cases": count,
-        "batch_size": BATCH,
-        "seconds": round(wall, 2),
-        "cases_per_second": round(count / wall),
-        "process_cpu_seconds": round(cpu, 2),
-        "cases_per_cpu_second": round(count / cpu) if cpu else None,
-    }
+    figures["batch"] = {"batch_size": BATCH, **_rates(count, wall, cpu)}
     figures["queries_per_case"] = _queries_per_path(world, tag)
     figures["load_average_at_end"] = round(os.getloadavg()[0], 1)
     return figures
