@@ -672,6 +672,24 @@ def test_export_page_streams_the_users_area_and_hides_the_rest(
     assert client.post(reverse("roster:export"), {"unmask": "1"}).status_code == 403
 
 
+@pytest.mark.django_db
+def test_the_import_page_s_export_form_asks_before_full_values(
+    world: World, client: Client
+) -> None:
+    signed_in(client, operator(world, IMPORT, EXPORT, UNMASK))
+    page = client.get(reverse("roster:import")).content.decode()
+    form = page[page.index('<section id="export">') :]
+    assert f'<form method="post" action="{reverse("roster:export")}"' in form
+    assert 'name="csrfmiddlewaretoken"' in form and 'name="unmask" value="1"' in form
+    # Sent as the form sends it, box unticked: masked; ticked: full values.
+    territory = {"territory": world.a.area.territory_code}
+    rows = read_back(b"".join(client.post(reverse("roster:export"), territory).streaming_content))
+    assert all("*" in str(row[roster.ID_NUMBER]) for row in rows if row[roster.ID_NUMBER])
+    full = client.post(reverse("roster:export"), {**territory, "unmask": "1"})
+    rows = read_back(b"".join(full.streaming_content))
+    assert any(row[roster.ID_NUMBER] and "*" not in str(row[roster.ID_NUMBER]) for row in rows)
+
+
 # --- Commands -------------------------------------------------------------------------------
 
 
